@@ -15,7 +15,6 @@ use crate::schema::{self, Fields};
 use filters::{Action, Policy, Subject, Verdict};
 use std::sync::Arc;
 use tantivy::TantivyDocument;
-use tantivy::tokenizer::PreTokenizedString;
 
 /// The outcome of preparing one line.
 #[derive(Debug)]
@@ -156,14 +155,9 @@ impl Preparer {
         doc.add_u64(f.reactions, post.reactions.unwrap_or(0));
         doc.add_text(f.lang, lang_code);
         doc.add_text(f.text, &post.text);
-        doc.add_pre_tokenized_text(
-            f.body,
-            PreTokenizedString {
-                // Not stored: the original is in `text`; tokens carry offsets into it.
-                text: String::new(),
-                tokens: analysis::analyze(&post.text, lang),
-            },
-        );
+        let mut body = String::with_capacity(post.text.len());
+        analysis::index_text(&post.text, lang, &mut body);
+        doc.add_text(f.body, body);
         for tag in &entities.tags {
             doc.add_text(f.tags, tag);
         }

@@ -10,8 +10,8 @@ use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 
-/// Name of the body field's tokenizer. The indexer feeds the body pre-tokenized (see
-/// `analysis`); the name is registered so that the index also opens in tools that expect it.
+/// Name of the body field's tokenizer: a whitespace tokenizer, because the indexer feeds the
+/// body as already analyzed tokens joined by spaces (see `analysis::index_text`).
 pub const BODY_TOKENIZER: &str = "chansearch_body";
 
 /// `kind` of a post document.
@@ -67,7 +67,7 @@ pub struct Fields {
     pub lang: Field,
     /// Original text, stored for snippets and re-analysis.
     pub text: Field,
-    /// Analyzed text (pre-tokenized, positions).
+    /// Analyzed tokens joined by spaces (positions indexed, not stored).
     pub body: Field,
     /// Hashtags and cashtags with their sign, lowercased.
     pub tags: Field,

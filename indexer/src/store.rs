@@ -20,7 +20,7 @@ use tantivy::directory::MmapDirectory;
 use tantivy::indexer::LogMergePolicy;
 use tantivy::query::{BooleanQuery, Occur, TermQuery};
 use tantivy::schema::IndexRecordOption;
-use tantivy::tokenizer::{LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer};
+use tantivy::tokenizer::{TextAnalyzer, WhitespaceTokenizer};
 use tantivy::{Index, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
 /// Writer settings.
@@ -275,15 +275,12 @@ pub fn open_or_create(dir: &Path) -> Result<Index> {
     Ok(index)
 }
 
-/// Registers the body tokenizer name. Documents arrive pre-tokenized; this analyzer is what
-/// generic tools (and Tantivy's own query parser) would use on the field.
+/// Registers the body tokenizer: whitespace splitting only, since the indexer has already
+/// analyzed the text (see `analysis::index_text`).
 pub fn register_tokenizers(index: &Index) {
     index.tokenizers().register(
         schema::BODY_TOKENIZER,
-        TextAnalyzer::builder(SimpleTokenizer::default())
-            .filter(RemoveLongFilter::limit(160))
-            .filter(LowerCaser)
-            .build(),
+        TextAnalyzer::builder(WhitespaceTokenizer::default()).build(),
     );
 }
 

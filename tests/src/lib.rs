@@ -1,1 +1,19 @@
-//! tests (in progress)
+//! End-to-end tests of the real binaries (and, later, the server), kept in their own crate so
+//! that they see only what users see: commands, files and HTTP.
+//!
+//! Run with `cargo test --workspace`; each test builds the binaries it needs once
+//! ([`support::bin`]).
+
+#[cfg(test)]
+mod support;
+
+#[cfg(test)]
+mod fixtures_cli;
+#[cfg(test)]
+mod ingest_cli;
+#[cfg(test)]
+mod ingest_crash;
+#[cfg(test)]
+mod search_api;
+#[cfg(test)]
+mod server;

@@ -37,7 +37,9 @@ pub fn extract(text: &str, links: &[String]) -> Entities {
             push_unique(&mut e.domains, host);
             continue;
         }
-        scan_signs(chunk, &mut e);
+        if chunk.contains(['#', '$', '@']) {
+            scan_signs(chunk, &mut e);
+        }
     }
     for link in links {
         if let Some(host) = url_host(link.trim()) {
@@ -112,6 +114,11 @@ fn take_while(s: &str, keep: impl Fn(char) -> bool) -> &str {
 /// The host of a URL-looking chunk (`https://x.kz/a`, `www.x.kz`, `t.me/name`, `x.kz/a`),
 /// lowercased and without `www.`; `None` when the chunk is not a link.
 pub fn url_host(chunk: &str) -> Option<String> {
+    // Cheap rejection first: this runs on every word of every post.
+    let inner = chunk.trim_end_matches(|c: char| !c.is_alphanumeric() && c != '/');
+    if !inner.contains('.') {
+        return None;
+    }
     let chunk = chunk.trim_matches(|c: char| {
         matches!(
             c,

@@ -29,6 +29,7 @@ pub mod kazakh;
 
 use crate::lang::Lang;
 use rust_stemmers::{Algorithm, Stemmer};
+use std::borrow::Cow;
 use std::sync::OnceLock;
 use tantivy::tokenizer::Token;
 
@@ -39,18 +40,49 @@ pub const MAX_TOKEN_CHARS: usize = 40;
 /// byte offsets into `text` and consecutive positions.
 pub fn analyze(text: &str, lang: Option<Lang>) -> Vec<Token> {
     let mut out = Vec::with_capacity(text.len() / 6);
-    let mut position = 0;
+    visit(text, lang, |from, to, token| {
+        out.push(Token {
+            offset_from: from,
+            offset_to: to,
+            position: out.len(),
+            text: token.to_string(),
+            position_length: 1,
+        })
+    });
+    out
+}
+
+/// The body field's index text: the analyzed tokens of `text` joined by single spaces, which
+/// the field's whitespace tokenizer splits back with consecutive positions.
+///
+/// Why not Tantivy's `PreTokenizedString`: a `TantivyDocument` serializes pre-tokenized values
+/// to JSON when they are added and parses them back in the writer, which cost more than the
+/// rest of the pipeline together. Tokens never contain whitespace, so the join is lossless.
+pub fn index_text(text: &str, lang: Option<Lang>, out: &mut String) {
+    visit(text, lang, |_, _, token| {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(token);
+    });
+}
+
+/// Calls `emit(from, to, token)` for each index token of `text`, in order; `from..to` is the
+/// token's byte range in `text`.
+fn visit(text: &str, lang: Option<Lang>, mut emit: impl FnMut(usize, usize, &str)) {
     let mut word = String::new();
+    let mut pieces = Vec::new();
     for (chunk_start, chunk) in chunks(text) {
         if is_skipped_chunk(chunk) {
             continue;
         }
-        for piece in words(chunk) {
+        words_into(chunk, &mut pieces);
+        for piece in &pieces {
             let from = chunk_start + piece.start;
             let to = chunk_start + piece.end;
             let raw = &text[from..to];
             if piece.cjk {
-                push_cjk_bigrams(raw, from, &mut position, &mut out);
+                cjk_bigrams(raw, from, &mut emit);
                 continue;
             }
             let lang = word_lang(raw, lang);
@@ -59,18 +91,9 @@ pub fn analyze(text: &str, lang: Option<Lang>) -> Vec<Token> {
             if word.is_empty() || word.chars().count() > MAX_TOKEN_CHARS {
                 continue;
             }
-            let stemmed = stem(&word, lang);
-            out.push(Token {
-                offset_from: from,
-                offset_to: to,
-                position,
-                text: stemmed,
-                position_length: 1,
-            });
-            position += 1;
+            emit(from, to, &stem(&word, lang));
         }
     }
-    out
 }
 
 /// The index tokens a query word may match, one set per position: usually one position, or
@@ -78,13 +101,12 @@ pub fn analyze(text: &str, lang: Option<Lang>) -> Vec<Token> {
 /// under every supported language that writes in the word's script, deduplicated.
 pub fn query_forms(word: &str) -> Vec<Vec<String>> {
     let mut positions = Vec::new();
-    for piece in words(word) {
+    let mut pieces = Vec::new();
+    words_into(word, &mut pieces);
+    for piece in &pieces {
         let raw = &word[piece.start..piece.end];
         if piece.cjk {
-            let mut tokens = Vec::new();
-            let mut position = 0;
-            push_cjk_bigrams(raw, 0, &mut position, &mut tokens);
-            positions.extend(tokens.into_iter().map(|t| vec![t.text]));
+            cjk_bigrams(raw, 0, |_, _, t| positions.push(vec![t.to_string()]));
             continue;
         }
         let mut forms: Vec<String> = Vec::new();
@@ -94,7 +116,7 @@ pub fn query_forms(word: &str) -> Vec<Vec<String>> {
             if norm.is_empty() || norm.chars().count() > MAX_TOKEN_CHARS {
                 continue;
             }
-            let form = stem(&norm, lang);
+            let form = stem(&norm, lang).into_owned();
             if !forms.contains(&form) {
                 forms.push(form);
             }
@@ -128,6 +150,20 @@ fn word_lang(word: &str, lang: Option<Lang>) -> Option<Lang> {
         Script::Arabic => Some(Lang::Ar),
         Script::Other => None,
     }
+}
+
+/// Every way the indexer may have analyzed `text` (a word or a phrase): one token sequence
+/// per candidate language chain for the text's script, deduplicated. A query matches a post
+/// when one variant matches, as a term (one token) or a phrase (several).
+pub fn query_variants(text: &str) -> Vec<Vec<String>> {
+    let mut variants: Vec<Vec<String>> = Vec::new();
+    for lang in candidate_langs(text) {
+        let tokens: Vec<String> = analyze(text, lang).into_iter().map(|t| t.text).collect();
+        if !tokens.is_empty() && !variants.contains(&tokens) {
+            variants.push(tokens);
+        }
+    }
+    variants
 }
 
 /// Languages whose analyzers could have produced the index form of `word`, judged by script.
@@ -176,6 +212,9 @@ fn chunks(text: &str) -> impl Iterator<Item = (usize, &str)> {
 
 /// URLs, e-mail addresses and mentions are entities, not words.
 fn is_skipped_chunk(chunk: &str) -> bool {
+    if !chunk.contains(['@', '.', '/']) {
+        return false;
+    }
     let trimmed = chunk.trim_start_matches(|c: char| !c.is_alphanumeric() && c != '@');
     trimmed.starts_with('@')
         || entities::url_host(chunk).is_some()
@@ -198,6 +237,13 @@ fn is_cjk(c: char) -> bool {
 }
 
 fn is_word_char(c: char) -> bool {
+    // Fast paths for the scripts most posts are in; Unicode tables for the rest.
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric();
+    }
+    if ('\u{0400}'..='\u{0481}').contains(&c) || ('\u{048A}'..='\u{04FF}').contains(&c) {
+        return true;
+    }
     c.is_alphanumeric() || is_mark(c)
 }
 
@@ -210,9 +256,9 @@ fn is_apostrophe(c: char) -> bool {
     matches!(c, '\'' | '\u{2019}' | '\u{02BC}')
 }
 
-/// Splits a chunk into words and CJK runs (byte ranges within the chunk).
-fn words(chunk: &str) -> Vec<Piece> {
-    let mut pieces = Vec::new();
+/// Splits a chunk into words and CJK runs (byte ranges within the chunk), into `pieces`.
+fn words_into(chunk: &str, pieces: &mut Vec<Piece>) {
+    pieces.clear();
     let mut current: Option<Piece> = None;
     let mut iter = chunk.char_indices().peekable();
     while let Some((i, c)) = iter.next() {
@@ -242,33 +288,23 @@ fn words(chunk: &str) -> Vec<Piece> {
         }
     }
     pieces.extend(current);
-    pieces
 }
 
-fn push_cjk_bigrams(run: &str, base: usize, position: &mut usize, out: &mut Vec<Token>) {
-    let chars: Vec<(usize, char)> = run.char_indices().collect();
-    if chars.len() == 1 {
-        out.push(Token {
-            offset_from: base,
-            offset_to: base + run.len(),
-            position: *position,
-            text: run.to_string(),
-            position_length: 1,
-        });
-        *position += 1;
+fn cjk_bigrams(run: &str, base: usize, mut emit: impl FnMut(usize, usize, &str)) {
+    let mut chars = run.char_indices().peekable();
+    let Some(&(_, first)) = chars.peek() else {
+        return;
+    };
+    if first.len_utf8() == run.len() {
+        emit(base, base + run.len(), run);
         return;
     }
-    for pair in chars.windows(2) {
-        let from = pair[0].0;
-        let to = pair[1].0 + pair[1].1.len_utf8();
-        out.push(Token {
-            offset_from: base + from,
-            offset_to: base + to,
-            position: *position,
-            text: run[from..to].to_string(),
-            position_length: 1,
-        });
-        *position += 1;
+    while let Some((from, _)) = chars.next() {
+        let Some(&(next, c)) = chars.peek() else {
+            break;
+        };
+        let to = next + c.len_utf8();
+        emit(base + from, base + to, &run[from..to]);
     }
 }
 
@@ -286,6 +322,11 @@ fn normalize_into(raw: &str, lang: Option<Lang>, out: &mut String) {
             'ي' | 'ى' => out.push('ی'),
             'ك' => out.push('ک'),
             'ة' if lang == Some(Lang::Fa) => out.push('ه'),
+            c if c.is_ascii() => out.push(c.to_ascii_lowercase()),
+            // Basic Cyrillic capitals: А-Я and Ѐ-Џ.
+            '\u{0410}'..='\u{042F}' => out.push(char::from_u32(c as u32 + 0x20).unwrap_or(c)),
+            '\u{0400}'..='\u{040F}' => out.push(char::from_u32(c as u32 + 0x50).unwrap_or(c)),
+            '\u{0430}'..='\u{045F}' => out.push(c),
             c if is_mark(c) => {}
             c if c.is_uppercase() => out.extend(c.to_lowercase()),
             c => out.push(c),
@@ -322,10 +363,10 @@ fn stemmer(algorithm: Algorithm) -> &'static Stemmer {
 }
 
 /// The stem of an already normalized word under `lang`'s chain.
-fn stem(word: &str, lang: Option<Lang>) -> String {
+fn stem(word: &str, lang: Option<Lang>) -> Cow<'_, str> {
     // Numbers and mixed tokens (covid19) are not stemmed.
     if word.bytes().any(|b| b.is_ascii_digit()) {
-        return word.to_string();
+        return Cow::Borrowed(word);
     }
     let algorithm = match lang {
         Some(Lang::Ru) => Algorithm::Russian,
@@ -335,10 +376,10 @@ fn stem(word: &str, lang: Option<Lang>) -> String {
         Some(Lang::Es) => Algorithm::Spanish,
         Some(Lang::Tr) => Algorithm::Turkish,
         Some(Lang::Ar) => Algorithm::Arabic,
-        Some(Lang::Kk) => return kazakh::stem(word).to_string(),
-        Some(Lang::Uk | Lang::Fa | Lang::Zh) | None => return word.to_string(),
+        Some(Lang::Kk) => return Cow::Borrowed(kazakh::stem(word)),
+        Some(Lang::Uk | Lang::Fa | Lang::Zh) | None => return Cow::Borrowed(word),
     };
-    stemmer(algorithm).stem(word).into_owned()
+    stemmer(algorithm).stem(word)
 }
 
 #[cfg(test)]

@@ -1,0 +1,781 @@
+//! Ranked search over the post index: query building, blended ranking, tiers, cursors.
+//!
+//! A request runs in up to two tiers (the contract's "all words first, then most of them"):
+//! tier 1 requires every non-stop word; when it cannot fill the page, tier 2 takes posts that
+//! contain at least half of the words but not all (so no post appears in both). Phrases,
+//! exclusions, tags, `@channel`, the filters and the user's visibility are strict in both.
+//!
+//! Ranking (see the README for a worked example):
+//! `score = bm25 * (1 + recency_weight * 2^(-age_h / half_life_h)) * (1 + engagement_weight * E)`
+//! with `E = min(1, (a*ln(1+views) + b*ln(1+reactions) + c*ln(1+forwards) + d*ln(1+subscribers)) / (a+b+c+d) / ln(1+10^7))`.
+//! Posts are ordered by `(score, channel_id, post_id)` descending, a total order, so a cursor
+//! is just the last key of a page plus the tier and the snapshot it came from.
+//!
+//! Cursors stay exact while posts arrive: a cursor names the searcher generation (snapshot) of
+//! its first page, and [`Snapshots`] keeps recent generations alive, so later pages are cut
+//! from the same snapshot, with the same `now` for recency: no duplicates, no gaps. A cursor
+//! whose snapshot has expired (10 minutes, or 32 newer snapshots) continues on the current
+//! index from the same key.
+
+use crate::config::Ranking;
+use crate::error::ApiError;
+use crate::query::ParsedQuery;
+use crate::safe_seek::SafeSeek;
+use crate::snippet;
+use base64::Engine as _;
+use indexer::analysis::query_variants;
+use indexer::schema::{self, Fields};
+use parking_lot::Mutex;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::ops::Bound;
+use std::time::{Duration, Instant};
+use tantivy::collector::TopDocs;
+use tantivy::query::{
+    BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery,
+};
+use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::{DocAddress, IndexReader, Searcher, SegmentReader, TantivyDocument, Term};
+
+/// Stop words never required by tier 1 (they still count when present). Short lists of the
+/// commonest function words of the supported languages; a word is a stop word in any of them.
+const STOP_WORDS: &[&str] = &[
+    // ru
+    "и",
+    "в",
+    "во",
+    "не",
+    "что",
+    "он",
+    "на",
+    "я",
+    "с",
+    "со",
+    "как",
+    "а",
+    "то",
+    "все",
+    "она",
+    "так",
+    "его",
+    "но",
+    "да",
+    "ты",
+    "к",
+    "у",
+    "же",
+    "вы",
+    "за",
+    "бы",
+    "по",
+    "только",
+    "ее",
+    "мне",
+    "было",
+    "вот",
+    "от",
+    "меня",
+    "еще",
+    "нет",
+    "о",
+    "из",
+    "ему",
+    "ли",
+    "для",
+    "это",
+    "при",
+    "где",
+    "есть",
+    "или",
+    // uk
+    "і",
+    "й",
+    "та",
+    "що",
+    "це",
+    "як",
+    "до",
+    "від",
+    "для",
+    "про",
+    "чи",
+    "але",
+    "або",
+    "ще",
+    // kk
+    "және",
+    "мен",
+    "бен",
+    "пен",
+    "бұл",
+    "осы",
+    "да",
+    "де",
+    "та",
+    "те",
+    "ма",
+    "ме",
+    "үшін",
+    "деп",
+    "бір",
+    "ол",
+    // en
+    "a",
+    "an",
+    "the",
+    "and",
+    "or",
+    "of",
+    "to",
+    "in",
+    "on",
+    "for",
+    "is",
+    "are",
+    "was",
+    "be",
+    "by",
+    "with",
+    "at",
+    "it",
+    "this",
+    "that",
+    "as",
+    "from",
+    "how",
+    "what",
+    "who",
+    "why",
+    "do",
+    "does",
+    // de, fr, es, tr
+    "der",
+    "die",
+    "das",
+    "und",
+    "ist",
+    "im",
+    "zu",
+    "den",
+    "le",
+    "la",
+    "les",
+    "de",
+    "des",
+    "et",
+    "un",
+    "une",
+    "est",
+    "el",
+    "los",
+    "las",
+    "y",
+    "en",
+    "que",
+    "ve",
+    "bir",
+    "bu",
+    "için",
+    "ile",
+];
+
+/// How posts are ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sort {
+    /// Blended relevance (default).
+    Relevance,
+    /// Newest first.
+    Date,
+}
+
+/// A validated search request.
+#[derive(Debug, Clone)]
+pub struct SearchRequest {
+    /// The parsed `q`.
+    pub query: ParsedQuery,
+    /// `lang` filter.
+    pub lang: Option<String>,
+    /// `channel` filter (lowercased username).
+    pub channel: Option<String>,
+    /// `from` (Unix seconds, inclusive).
+    pub from: Option<i64>,
+    /// `to` (Unix seconds, inclusive).
+    pub to: Option<i64>,
+    /// `media` filter: a kind or `none`.
+    pub media: Option<String>,
+    /// Order.
+    pub sort: Sort,
+    /// Page size.
+    pub limit: usize,
+    /// Raw `cursor` parameter.
+    pub cursor: Option<String>,
+    /// The user's country (for region-scoped hides).
+    pub country: Option<String>,
+}
+
+impl SearchRequest {
+    /// What a cursor is tied to: everything but the cursor and the user.
+    fn fingerprint(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (
+            self.query.canonical(),
+            &self.lang,
+            &self.channel,
+            self.from,
+            self.to,
+            &self.media,
+            self.sort,
+            &self.country,
+        )
+            .hash(&mut h);
+        h.finish()
+    }
+}
+
+/// One hit, as the contract shows it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Hit {
+    /// Channel id.
+    pub channel_id: u64,
+    /// Channel username.
+    pub channel: String,
+    /// Channel title.
+    pub channel_title: String,
+    /// Post id.
+    pub post_id: u64,
+    /// `https://t.me/<channel>/<post_id>`.
+    pub url: String,
+    /// Publication time (RFC 3339).
+    pub date: String,
+    /// Language (ISO 639-1 or `und`).
+    pub lang: String,
+    /// Text excerpt, HTML-escaped, matches in `<mark>`.
+    pub snippet: String,
+    /// Views.
+    pub views: u64,
+    /// Ranking score (for sort=date: the score is 0).
+    pub score: f32,
+}
+
+/// A page of results.
+#[derive(Debug, Clone)]
+pub struct SearchResult {
+    /// Hits in order.
+    pub hits: Vec<Hit>,
+    /// Cursor of the next page, when there is one.
+    pub next_cursor: Option<String>,
+    /// Matching posts (both tiers), counted on the page's snapshot.
+    pub estimated_total: u64,
+}
+
+/// The decoded cursor.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Cursor {
+    /// Searcher generation of the first page.
+    g: u64,
+    /// Tier of the last hit.
+    t: u8,
+    /// Sort key of the last hit.
+    k: (f64, u64, u64),
+    /// `now` of the first page (Unix seconds), for stable recency.
+    n: i64,
+    /// Fingerprint of the request it belongs to.
+    h: u64,
+}
+
+impl Cursor {
+    fn encode(&self) -> String {
+        let json = serde_json::to_vec(self).expect("cursor serializes");
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
+    }
+
+    fn decode(s: &str) -> Result<Cursor, ApiError> {
+        let bad = || ApiError::BadCursor("the cursor is not one this server issued".into());
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(s)
+            .map_err(|_| bad())?;
+        let c: Cursor = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+        if !(c.t == 1 || c.t == 2) || !c.k.0.is_finite() {
+            return Err(bad());
+        }
+        Ok(c)
+    }
+}
+
+/// Recent searcher generations, kept so that cursors page through one snapshot.
+pub struct Snapshots {
+    by_generation: Mutex<HashMap<u64, (Searcher, Instant)>>,
+}
+
+const SNAPSHOT_TTL: Duration = Duration::from_secs(600);
+const MAX_SNAPSHOTS: usize = 32;
+
+impl Snapshots {
+    fn new() -> Snapshots {
+        Snapshots {
+            by_generation: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn keep(&self, searcher: &Searcher) {
+        let mut map = self.by_generation.lock();
+        let now = Instant::now();
+        map.insert(
+            searcher.generation().generation_id(),
+            (searcher.clone(), now),
+        );
+        map.retain(|_, (_, at)| now.duration_since(*at) < SNAPSHOT_TTL);
+        while map.len() > MAX_SNAPSHOTS {
+            let oldest = map.iter().min_by_key(|(_, (_, at))| *at).map(|(g, _)| *g);
+            if let Some(g) = oldest {
+                map.remove(&g);
+            }
+        }
+    }
+
+    fn get(&self, generation: u64) -> Option<Searcher> {
+        let mut map = self.by_generation.lock();
+        let entry = map.get_mut(&generation)?;
+        entry.1 = Instant::now();
+        Some(entry.0.clone())
+    }
+}
+
+/// The search engine over one index reader.
+pub struct Engine {
+    reader: IndexReader,
+    fields: Fields,
+    ranking: Ranking,
+    snapshots: Snapshots,
+}
+
+/// The sort key: (score or date, channel_id, post_id), descending.
+type Key = (f64, u64, u64);
+
+impl Engine {
+    /// An engine reading through `reader`.
+    pub fn new(reader: IndexReader, fields: Fields, ranking: Ranking) -> Engine {
+        Engine {
+            reader,
+            fields,
+            ranking,
+            snapshots: Snapshots::new(),
+        }
+    }
+
+    /// The current searcher.
+    pub fn searcher(&self) -> Searcher {
+        self.reader.searcher()
+    }
+
+    /// Field handles.
+    pub fn fields(&self) -> &Fields {
+        &self.fields
+    }
+
+    /// Runs a search. Blocking: call it off the async runtime.
+    pub fn search(&self, req: &SearchRequest) -> Result<SearchResult, ApiError> {
+        let fingerprint = req.fingerprint();
+        let cursor = match &req.cursor {
+            Some(c) => {
+                let c = Cursor::decode(c)?;
+                if c.h != fingerprint {
+                    return Err(ApiError::BadCursor(
+                        "the cursor belongs to another query; send the same q and filters as the first page".into(),
+                    ));
+                }
+                Some(c)
+            }
+            None => None,
+        };
+        let searcher = cursor
+            .as_ref()
+            .and_then(|c| self.snapshots.get(c.g))
+            .unwrap_or_else(|| self.reader.searcher());
+        let now = cursor
+            .as_ref()
+            .map(|c| c.n)
+            .unwrap_or_else(|| time::OffsetDateTime::now_utc().unix_timestamp());
+        let plan = self.plan(req);
+        let mut hits: Vec<(u8, Key, DocAddress)> = Vec::new();
+        let mut total = 0u64;
+        let mut more = false;
+        for (tier, query) in plan.tiers.iter().enumerate() {
+            let tier = tier as u8 + 1;
+            total += query.count(&searcher).map_err(ApiError::internal)? as u64;
+            let after = match &cursor {
+                Some(c) if c.t > tier => continue,
+                Some(c) if c.t == tier => Some(c.k),
+                _ => None,
+            };
+            if hits.len() > req.limit {
+                continue;
+            }
+            let want = req.limit + 1 - hits.len();
+            let found = self.top(&searcher, query.as_ref(), want, after, req.sort, now)?;
+            hits.extend(found.into_iter().map(|(k, d)| (tier, k, d)));
+        }
+        if hits.len() > req.limit {
+            hits.truncate(req.limit);
+            more = true;
+        }
+        let next_cursor = match hits.last() {
+            Some((tier, key, _)) if more => {
+                self.snapshots.keep(&searcher);
+                Some(
+                    Cursor {
+                        g: searcher.generation().generation_id(),
+                        t: *tier,
+                        k: *key,
+                        n: now,
+                        h: fingerprint,
+                    }
+                    .encode(),
+                )
+            }
+            _ => None,
+        };
+        let hits = hits
+            .into_iter()
+            .map(|(_, key, addr)| self.hit(&searcher, addr, key, req.sort, &plan.highlight))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(SearchResult {
+            hits,
+            next_cursor,
+            estimated_total: total,
+        })
+    }
+
+    /// Top `want` docs of `query` strictly after `after` in key order.
+    fn top(
+        &self,
+        searcher: &Searcher,
+        query: &dyn Query,
+        want: usize,
+        after: Option<Key>,
+        sort: Sort,
+        now: i64,
+    ) -> Result<Vec<(Key, DocAddress)>, ApiError> {
+        let ranking = self.ranking.clone();
+        let collector = TopDocs::with_limit(want).tweak_score(move |segment: &SegmentReader| {
+            let s = SegmentSignals::open(segment);
+            let ranking = ranking.clone();
+            move |doc: tantivy::DocId, bm25: tantivy::Score| -> Key {
+                let key = s.key(doc, bm25, &ranking, sort, now);
+                match after {
+                    Some(a) if key >= a => (f64::NEG_INFINITY, 0, 0),
+                    _ => key,
+                }
+            }
+        });
+        let found = searcher
+            .search(query, &collector)
+            .map_err(ApiError::internal)?;
+        Ok(found
+            .into_iter()
+            .filter(|(k, _)| k.0 != f64::NEG_INFINITY)
+            .collect())
+    }
+
+    fn hit(
+        &self,
+        searcher: &Searcher,
+        addr: DocAddress,
+        key: Key,
+        sort: Sort,
+        highlight: &[String],
+    ) -> Result<Hit, ApiError> {
+        let f = &self.fields;
+        let doc: TantivyDocument = searcher.doc(addr).map_err(ApiError::internal)?;
+        let text_of = |field| {
+            doc.get_first(field)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_string()
+        };
+        let u64_of = |field| {
+            doc.get_first(field)
+                .and_then(|v| v.as_u64())
+                .unwrap_or_default()
+        };
+        let channel = text_of(f.channel_name);
+        let post_id = u64_of(f.post_id);
+        let date = doc
+            .get_first(f.date)
+            .and_then(|v| v.as_datetime())
+            .map(|d| d.into_timestamp_secs())
+            .unwrap_or_default();
+        let lang = text_of(f.lang);
+        let text = text_of(f.text);
+        Ok(Hit {
+            channel_id: key.1,
+            url: format!("https://t.me/{channel}/{post_id}"),
+            channel,
+            channel_title: text_of(f.channel_title),
+            post_id,
+            date: rfc3339(date),
+            snippet: snippet::make(&text, indexer::lang::Lang::from_code(&lang), highlight),
+            lang,
+            views: u64_of(f.views),
+            score: match sort {
+                Sort::Relevance => key.0 as f32,
+                Sort::Date => 0.0,
+            },
+        })
+    }
+
+    /// Builds the tiers' queries and the tokens to highlight.
+    fn plan(&self, req: &SearchRequest) -> Plan {
+        let f = &self.fields;
+        let q = &req.query;
+        let mut strict: Vec<(Occur, Box<dyn Query>)> =
+            vec![(Occur::Must, filter(term(f.kind, schema::KIND_POST)))];
+        let mut highlight = Vec::new();
+        for phrase in &q.phrases {
+            if let Some(pq) = self.text_query(phrase, 0, &mut highlight) {
+                strict.push((Occur::Must, pq));
+            }
+        }
+        for tag in &q.tags {
+            strict.push((
+                Occur::Must,
+                Box::new(ConstScoreQuery::new(term(f.tags, tag), 1.0)),
+            ));
+        }
+        if !q.channels.is_empty() {
+            let any: Vec<Box<dyn Query>> = q.channels.iter().map(|c| term(f.channel, c)).collect();
+            strict.push((
+                Occur::Must,
+                Box::new(ConstScoreQuery::new(
+                    Box::new(BooleanQuery::union(any)),
+                    1.0,
+                )),
+            ));
+        }
+        let mut ignored = Vec::new();
+        for text in q.excluded_words.iter().chain(&q.excluded_phrases) {
+            if let Some(xq) = self.text_query(text, 0, &mut ignored) {
+                strict.push((Occur::MustNot, Box::new(SafeSeek(xq))));
+            }
+        }
+        for tag in &q.excluded_tags {
+            strict.push((Occur::MustNot, term(f.tags, tag)));
+        }
+        if let Some(lang) = &req.lang {
+            strict.push((Occur::Must, filter(term(f.lang, lang))));
+        }
+        if let Some(channel) = &req.channel {
+            strict.push((Occur::Must, filter(term(f.channel, channel))));
+        }
+        if let Some(media) = &req.media {
+            strict.push((Occur::Must, filter(term(f.media, media))));
+        }
+        if req.from.is_some() || req.to.is_some() {
+            let bound = |t: Option<i64>| match t {
+                Some(secs) => Bound::Included(Term::from_field_date(
+                    f.date,
+                    tantivy::DateTime::from_timestamp_secs(secs),
+                )),
+                None => Bound::Unbounded,
+            };
+            strict.push((
+                Occur::Must,
+                filter(Box::new(RangeQuery::new(bound(req.from), bound(req.to)))),
+            ));
+        }
+        strict.push((Occur::MustNot, term(f.visibility, schema::VISIBLE_HIDDEN)));
+        strict.push((Occur::MustNot, term(f.visibility, schema::VISIBLE_REVIEW)));
+        if let Some(country) = &req.country {
+            strict.push((
+                Occur::MustNot,
+                term(f.visibility, &schema::visible_hidden_in(country)),
+            ));
+        }
+
+        // Words: tier 1 requires the non-stop words; tier 2 wants at least half of them.
+        let mut required = Vec::new();
+        let mut optional = Vec::new();
+        let all_stop = q.words.iter().all(|w| is_stop_word(w));
+        for w in &q.words {
+            let Some(wq) = self.text_query(w, 0, &mut highlight) else {
+                continue;
+            };
+            if is_stop_word(w) && !all_stop {
+                optional.push(wq);
+            } else {
+                required.push(wq);
+            }
+        }
+        let mut tier1 = strict.clone_boxed();
+        tier1.extend(required.iter().map(|q| (Occur::Must, q.box_clone())));
+        tier1.extend(optional.iter().map(|q| (Occur::Should, q.box_clone())));
+        if q.words.len() >= 2 {
+            let joined = q.words.join(" ");
+            if let Some(pq) = self.text_query(&joined, 0, &mut Vec::new()) {
+                tier1.push((
+                    Occur::Should,
+                    Box::new(BoostQuery::new(pq, self.ranking.phrase_boost)),
+                ));
+            }
+        }
+        let mut tiers: Vec<Box<dyn Query>> = vec![Box::new(BooleanQuery::new(tier1))];
+        if required.len() >= 2 {
+            let mut most = BooleanQuery::new(
+                required
+                    .iter()
+                    .chain(optional.iter())
+                    .map(|q| (Occur::Should, q.box_clone()))
+                    .collect(),
+            );
+            most.set_minimum_number_should_match(required.len().div_ceil(2));
+            let all = BooleanQuery::intersection(required.iter().map(|q| q.box_clone()).collect());
+            let mut tier2 = strict.clone_boxed();
+            tier2.push((Occur::Must, Box::new(most)));
+            tier2.push((Occur::MustNot, Box::new(all)));
+            tiers.push(Box::new(BooleanQuery::new(tier2)));
+        }
+        highlight.sort();
+        highlight.dedup();
+        Plan { tiers, highlight }
+    }
+
+    /// A word or phrase as the OR of its analysis variants; `None` when it has no tokens.
+    fn text_query(
+        &self,
+        text: &str,
+        slop: u32,
+        highlight: &mut Vec<String>,
+    ) -> Option<Box<dyn Query>> {
+        let body = self.fields.body;
+        let variants = query_variants(text);
+        let mut alternatives: Vec<Box<dyn Query>> = Vec::new();
+        for tokens in variants {
+            highlight.extend(tokens.iter().cloned());
+            let terms: Vec<Term> = tokens
+                .iter()
+                .map(|t| Term::from_field_text(body, t))
+                .collect();
+            if terms.len() == 1 {
+                alternatives.push(Box::new(TermQuery::new(
+                    terms[0].clone(),
+                    IndexRecordOption::WithFreqs,
+                )));
+            } else {
+                let mut pq = PhraseQuery::new(terms);
+                pq.set_slop(slop);
+                alternatives.push(Box::new(pq));
+            }
+        }
+        match alternatives.len() {
+            0 => None,
+            1 => alternatives.pop(),
+            _ => Some(Box::new(BooleanQuery::union(alternatives))),
+        }
+    }
+}
+
+struct Plan {
+    tiers: Vec<Box<dyn Query>>,
+    highlight: Vec<String>,
+}
+
+trait CloneClauses {
+    fn clone_boxed(&self) -> Vec<(Occur, Box<dyn Query>)>;
+}
+
+impl CloneClauses for Vec<(Occur, Box<dyn Query>)> {
+    fn clone_boxed(&self) -> Vec<(Occur, Box<dyn Query>)> {
+        self.iter().map(|(o, q)| (*o, q.box_clone())).collect()
+    }
+}
+
+fn term(field: tantivy::schema::Field, value: &str) -> Box<dyn Query> {
+    Box::new(TermQuery::new(
+        Term::from_field_text(field, value),
+        IndexRecordOption::Basic,
+    ))
+}
+
+/// A clause that filters without adding to the score.
+fn filter(q: Box<dyn Query>) -> Box<dyn Query> {
+    Box::new(ConstScoreQuery::new(q, 0.0))
+}
+
+fn is_stop_word(word: &str) -> bool {
+    let lower = word.to_lowercase();
+    STOP_WORDS.contains(&lower.as_str())
+}
+
+fn rfc3339(secs: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(secs)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
+/// Per-segment fast-field readers for ranking.
+struct SegmentSignals {
+    date: Option<tantivy::columnar::Column<tantivy::DateTime>>,
+    views: Option<tantivy::columnar::Column<u64>>,
+    reactions: Option<tantivy::columnar::Column<u64>>,
+    forwards: Option<tantivy::columnar::Column<u64>>,
+    subscribers: Option<tantivy::columnar::Column<u64>>,
+    channel_id: Option<tantivy::columnar::Column<u64>>,
+    post_id: Option<tantivy::columnar::Column<u64>>,
+}
+
+/// ln(1 + 10^7): engagement signals are scaled so that ten million saturates.
+const LN_SATURATION: f64 = 16.118_096;
+
+impl SegmentSignals {
+    fn open(segment: &SegmentReader) -> SegmentSignals {
+        let ff = segment.fast_fields();
+        SegmentSignals {
+            date: ff.date("date").ok(),
+            views: ff.u64("views").ok(),
+            reactions: ff.u64("reactions").ok(),
+            forwards: ff.u64("forwards").ok(),
+            subscribers: ff.u64("subscribers").ok(),
+            channel_id: ff.u64("channel_id").ok(),
+            post_id: ff.u64("post_id").ok(),
+        }
+    }
+
+    fn u64(col: &Option<tantivy::columnar::Column<u64>>, doc: tantivy::DocId) -> u64 {
+        col.as_ref().and_then(|c| c.first(doc)).unwrap_or(0)
+    }
+
+    fn key(&self, doc: tantivy::DocId, bm25: f32, r: &Ranking, sort: Sort, now: i64) -> Key {
+        let date = self
+            .date
+            .as_ref()
+            .and_then(|c| c.first(doc))
+            .map(|d| d.into_timestamp_secs())
+            .unwrap_or(0);
+        let c = Self::u64(&self.channel_id, doc);
+        let p = Self::u64(&self.post_id, doc);
+        if sort == Sort::Date {
+            return (date as f64, c, p);
+        }
+        let age_h = ((now - date).max(0) as f64) / 3600.0;
+        let recency = 2f64.powf(-age_h / f64::from(r.half_life_hours.max(0.01)));
+        let ln = |v: u64| (v as f64).ln_1p();
+        let weights = f64::from(r.views + r.reactions + r.forwards + r.subscribers).max(1e-6);
+        let e = (f64::from(r.views) * ln(Self::u64(&self.views, doc))
+            + f64::from(r.reactions) * ln(Self::u64(&self.reactions, doc))
+            + f64::from(r.forwards) * ln(Self::u64(&self.forwards, doc))
+            + f64::from(r.subscribers) * ln(Self::u64(&self.subscribers, doc)))
+            / weights
+            / LN_SATURATION;
+        let score = f64::from(bm25)
+            * (1.0 + f64::from(r.recency_weight) * recency)
+            * (1.0 + f64::from(r.engagement_weight) * e.min(1.0));
+        // Rounded so that the cursor's key survives the JSON round trip exactly.
+        ((score * 1e6).round() / 1e6, c, p)
+    }
+}

@@ -1,0 +1,87 @@
+//! The state every handler shares.
+
+use crate::auth::Keys;
+use crate::config::Config;
+use crate::limits::{DailyQuota, UserRateLimit};
+use crate::live::Live;
+use crate::metrics::Metrics;
+use crate::search::Engine;
+use indexer::store::{Store, StoreOptions};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use tantivy::ReloadPolicy;
+
+/// Shared state of one server.
+pub struct AppState {
+    /// Effective configuration.
+    pub config: Config,
+    /// Token keys.
+    pub keys: Keys,
+    /// Search.
+    pub engine: Arc<Engine>,
+    /// Live ingest (owns the index writer).
+    pub live: Arc<Live>,
+    /// Free-tier quota.
+    pub quota: DailyQuota,
+    /// Per-user rate limit.
+    pub rate: UserRateLimit,
+    /// Metrics.
+    pub metrics: Metrics,
+}
+
+impl AppState {
+    /// Opens the index under `config.data` (creating it when absent) and takes its writer.
+    pub fn open(config: Config) -> anyhow::Result<AppState> {
+        let secret = config.require_secret()?.to_string();
+        let store = Store::open(
+            &config.data,
+            &StoreOptions {
+                threads: config.ingest.writer_threads.max(1),
+                memory_bytes: config.ingest.writer_memory_mb.max(15) << 20,
+            },
+        )?;
+        let reader = store
+            .index()
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        let fields = store.fields().clone();
+        let engine = Arc::new(Engine::new(reader.clone(), fields, config.ranking.clone()));
+        let live = Arc::new(Live::new(store, reader, Arc::new(filters::NoRules))?);
+        Ok(AppState {
+            keys: Keys::new(&secret),
+            engine,
+            live,
+            quota: DailyQuota::new(config.limits.daily_free),
+            rate: UserRateLimit::new(config.limits.rate_per_second, config.limits.rate_burst),
+            metrics: Metrics::new(),
+            config,
+        })
+    }
+
+    /// Brings gauges and mirrored counters up to date (called before rendering metrics).
+    pub fn refresh_gauges(&self) {
+        let searcher = self.engine.searcher();
+        self.metrics.docs.set(searcher.num_docs() as i64);
+        let dir = self.config.data.join("index");
+        let size: u64 = std::fs::read_dir(&dir)
+            .map(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .filter_map(|e| e.metadata().ok())
+                    .filter(|m| m.is_file())
+                    .map(|m| m.len())
+                    .sum()
+            })
+            .unwrap_or(0);
+        self.metrics.index_bytes.set(size as i64);
+        let indexed = self.live.indexed_total.load(Ordering::Relaxed);
+        let seen = self.metrics.docs_indexed.get();
+        self.metrics
+            .docs_indexed
+            .inc_by(indexed.saturating_sub(seen));
+        let commits = self.live.commits_total.load(Ordering::Relaxed);
+        let seen = self.metrics.commits.get();
+        self.metrics.commits.inc_by(commits.saturating_sub(seen));
+    }
+}
