@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::ops::Bound;
 use std::time::{Duration, Instant};
-use tantivy::collector::TopDocs;
+use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
     BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery,
 };
@@ -404,17 +404,19 @@ impl Engine {
         let mut more = false;
         for (tier, query) in plan.tiers.iter().enumerate() {
             let tier = tier as u8 + 1;
-            total += query.count(&searcher).map_err(ApiError::internal)? as u64;
             let after = match &cursor {
                 Some(c) if c.t > tier => continue,
                 Some(c) if c.t == tier => Some(c.k),
                 _ => None,
             };
+            // A later tier is consulted only when the earlier ones cannot fill the page, so
+            // `estimated_total` counts the tiers consulted.
             if hits.len() > req.limit {
-                continue;
+                break;
             }
             let want = req.limit + 1 - hits.len();
-            let found = self.top(&searcher, query.as_ref(), want, after, req.sort, now)?;
+            let (found, count) = self.top(&searcher, query.as_ref(), want, after, req.sort, now)?;
+            total += count;
             hits.extend(found.into_iter().map(|(k, d)| (tier, k, d)));
         }
         if hits.len() > req.limit {
@@ -457,7 +459,7 @@ impl Engine {
         after: Option<Key>,
         sort: Sort,
         now: i64,
-    ) -> Result<Vec<(Key, DocAddress)>, ApiError> {
+    ) -> Result<(Vec<(Key, DocAddress)>, u64), ApiError> {
         let ranking = self.ranking.clone();
         let collector = TopDocs::with_limit(want).tweak_score(move |segment: &SegmentReader| {
             let s = SegmentSignals::open(segment);
@@ -470,13 +472,14 @@ impl Engine {
                 }
             }
         });
-        let found = searcher
-            .search(query, &collector)
+        let (found, count) = searcher
+            .search(query, &(collector, Count))
             .map_err(ApiError::internal)?;
-        Ok(found
+        let found = found
             .into_iter()
             .filter(|(k, _)| k.0 != f64::NEG_INFINITY)
-            .collect())
+            .collect();
+        Ok((found, count as u64))
     }
 
     fn hit(
@@ -530,8 +533,10 @@ impl Engine {
     fn plan(&self, req: &SearchRequest) -> Plan {
         let f = &self.fields;
         let q = &req.query;
-        let mut strict: Vec<(Occur, Box<dyn Query>)> =
-            vec![(Occur::Must, filter(term(f.kind, schema::KIND_POST)))];
+        // No `kind = post` clause: tombstones carry only their key fields, so no part of a
+        // query (words, tags, channels) can match them, and a clause over every document
+        // would slow every search.
+        let mut strict: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let mut highlight = Vec::new();
         for phrase in &q.phrases {
             if let Some(pq) = self.text_query(phrase, 0, &mut highlight) {

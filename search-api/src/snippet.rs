@@ -14,11 +14,17 @@ pub const SNIPPET_CHARS: usize = 200;
 /// Builds the snippet of `text` (analyzed as `lang`) for the query tokens `highlight`
 /// (sorted). Without a match it is the start of the text.
 pub fn make(text: &str, lang: Option<Lang>, highlight: &[String]) -> String {
-    let matches: Vec<(usize, usize)> = analyze(text, lang)
-        .into_iter()
-        .filter(|t| highlight.binary_search(&t.text).is_ok())
-        .map(|t| (t.offset_from, t.offset_to))
-        .collect();
+    // CJK bigrams overlap: merge overlapping or touching matches into one mark.
+    let mut matches: Vec<(usize, usize)> = Vec::new();
+    for t in analyze(text, lang) {
+        if highlight.binary_search(&t.text).is_err() {
+            continue;
+        }
+        match matches.last_mut() {
+            Some(last) if t.offset_from < last.1 => last.1 = last.1.max(t.offset_to),
+            _ => matches.push((t.offset_from, t.offset_to)),
+        }
+    }
     let (start, end) = window(text, &matches);
     let mut out = String::with_capacity(end - start + 64);
     if start > 0 {
@@ -137,6 +143,12 @@ mod tests {
         assert!(s.starts_with('…') && s.ends_with('…'), "{s}");
         assert!(s.contains("<mark>needle</mark>"), "{s}");
         assert!(s.chars().count() <= SNIPPET_CHARS + 20);
+    }
+
+    #[test]
+    fn overlapping_cjk_bigrams_make_one_mark() {
+        let s = make("的公民真的", Some(Lang::Zh), &forms("公民真"));
+        assert_eq!(s, "的<mark>公民真</mark>的");
     }
 
     #[test]

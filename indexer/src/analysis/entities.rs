@@ -148,9 +148,7 @@ pub fn url_host(chunk: &str) -> Option<String> {
     } else {
         (chunk, lower_prefix.starts_with("www."))
     };
-    let host_end = rest
-        .find(|c: char| matches!(c, '/' | '?' | '#' | ':'))
-        .unwrap_or(rest.len());
+    let host_end = rest.find(['/', '?', '#', ':']).unwrap_or(rest.len());
     let host = &rest[..host_end];
     if host.contains('@') {
         return None;
