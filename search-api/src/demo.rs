@@ -188,6 +188,12 @@ fn example_queries(
             format!("English posts with a photo and «{w}»"),
         ));
     }
+    // Fallbacks, should the language mix of the corpus lack one of the above.
+    for lang in ["uk", "en", "tr", "und"] {
+        if let Some(w) = top_word(lang) {
+            candidates.push((format!("q={}", encode(&w)), format!("posts with «{w}»")));
+        }
+    }
     let mut out = Vec::new();
     for (query, what) in candidates {
         let params: HashMap<String, String> = query

@@ -544,6 +544,8 @@ impl Engine {
             }
         }
         for tag in &q.tags {
+            // The tag's word is also a body word: mark it in snippets.
+            highlight.extend(query_variants(&tag[1..]).into_iter().flatten());
             strict.push((
                 Occur::Must,
                 Box::new(ConstScoreQuery::new(term(f.tags, tag), 1.0)),

@@ -8,6 +8,8 @@
 mod support;
 
 #[cfg(test)]
+mod demo;
+#[cfg(test)]
 mod fixtures_cli;
 #[cfg(test)]
 mod ingest_cli;

@@ -16,7 +16,16 @@ pub fn bin(name: &str) -> PathBuf {
     let dir = BUILT.get_or_init(|| {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let status = Command::new(cargo)
-            .args(["build", "--quiet", "-p", "indexer", "-p", "fixtures"])
+            .args([
+                "build",
+                "--quiet",
+                "-p",
+                "indexer",
+                "-p",
+                "fixtures",
+                "-p",
+                "search-api",
+            ])
             .current_dir(workspace_root())
             .status()
             .expect("run cargo build");
