@@ -29,6 +29,7 @@ use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::ops::Bound;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
@@ -345,6 +346,7 @@ impl Snapshots {
 
 /// The search engine over one index reader.
 pub struct Engine {
+    engagement: Arc<EngagementCache>,
     reader: IndexReader,
     fields: Fields,
     ranking: Ranking,
@@ -358,6 +360,7 @@ impl Engine {
     /// An engine reading through `reader`.
     pub fn new(reader: IndexReader, fields: Fields, ranking: Ranking) -> Engine {
         Engine {
+            engagement: Arc::default(),
             reader,
             fields,
             ranking,
@@ -461,8 +464,9 @@ impl Engine {
         now: i64,
     ) -> Result<(Vec<(Key, DocAddress)>, u64), ApiError> {
         let ranking = self.ranking.clone();
+        let cache = self.engagement.clone();
         let collector = TopDocs::with_limit(want).tweak_score(move |segment: &SegmentReader| {
-            let s = SegmentSignals::open(segment);
+            let s = SegmentSignals::open(segment, &cache, &ranking);
             let ranking = ranking.clone();
             move |doc: tantivy::DocId, bm25: tantivy::Score| -> Key {
                 let key = s.key(doc, bm25, &ranking, sort, now);
@@ -728,28 +732,70 @@ fn rfc3339(secs: i64) -> String {
 /// Per-segment fast-field readers for ranking.
 struct SegmentSignals {
     date: Option<tantivy::columnar::Column<tantivy::DateTime>>,
-    views: Option<tantivy::columnar::Column<u64>>,
-    reactions: Option<tantivy::columnar::Column<u64>>,
-    forwards: Option<tantivy::columnar::Column<u64>>,
-    subscribers: Option<tantivy::columnar::Column<u64>>,
     channel_id: Option<tantivy::columnar::Column<u64>>,
     post_id: Option<tantivy::columnar::Column<u64>>,
+    /// `1 + engagement_weight * E` per doc, from [`EngagementCache`].
+    engagement: Arc<Vec<f32>>,
+}
+
+/// The engagement factor of every document, per segment. Segments never change, so the four
+/// logarithms per document are computed once per segment instead of once per match and
+/// query (they were the largest part of ranking cost). Bounded: cleared past 512 segments.
+#[derive(Default)]
+pub struct EngagementCache {
+    by_segment: Mutex<HashMap<tantivy::index::SegmentId, Arc<Vec<f32>>>>,
+}
+
+impl EngagementCache {
+    fn get(&self, segment: &SegmentReader, r: &Ranking) -> Arc<Vec<f32>> {
+        let id = segment.segment_id();
+        if let Some(v) = self.by_segment.lock().get(&id) {
+            return v.clone();
+        }
+        let ff = segment.fast_fields();
+        let col = |name: &str| ff.u64(name).ok();
+        let (views, reactions, forwards, subscribers) = (
+            col("views"),
+            col("reactions"),
+            col("forwards"),
+            col("subscribers"),
+        );
+        let ln = |c: &Option<tantivy::columnar::Column<u64>>, doc| {
+            (c.as_ref().and_then(|c| c.first(doc)).unwrap_or(0) as f64).ln_1p()
+        };
+        let weights = f64::from(r.views + r.reactions + r.forwards + r.subscribers).max(1e-6);
+        let factors: Vec<f32> = (0..segment.max_doc())
+            .map(|doc| {
+                let e = (f64::from(r.views) * ln(&views, doc)
+                    + f64::from(r.reactions) * ln(&reactions, doc)
+                    + f64::from(r.forwards) * ln(&forwards, doc)
+                    + f64::from(r.subscribers) * ln(&subscribers, doc))
+                    / weights
+                    / LN_SATURATION;
+                (1.0 + f64::from(r.engagement_weight) * e.min(1.0)) as f32
+            })
+            .collect();
+        let factors = Arc::new(factors);
+        let mut map = self.by_segment.lock();
+        if map.len() > 512 {
+            map.clear();
+        }
+        map.insert(id, factors.clone());
+        factors
+    }
 }
 
 /// ln(1 + 10^7): engagement signals are scaled so that ten million saturates.
 const LN_SATURATION: f64 = 16.118_096;
 
 impl SegmentSignals {
-    fn open(segment: &SegmentReader) -> SegmentSignals {
+    fn open(segment: &SegmentReader, cache: &EngagementCache, r: &Ranking) -> SegmentSignals {
         let ff = segment.fast_fields();
         SegmentSignals {
             date: ff.date("date").ok(),
-            views: ff.u64("views").ok(),
-            reactions: ff.u64("reactions").ok(),
-            forwards: ff.u64("forwards").ok(),
-            subscribers: ff.u64("subscribers").ok(),
             channel_id: ff.u64("channel_id").ok(),
             post_id: ff.u64("post_id").ok(),
+            engagement: cache.get(segment, r),
         }
     }
 
@@ -770,18 +816,9 @@ impl SegmentSignals {
             return (date as f64, c, p);
         }
         let age_h = ((now - date).max(0) as f64) / 3600.0;
-        let recency = 2f64.powf(-age_h / f64::from(r.half_life_hours.max(0.01)));
-        let ln = |v: u64| (v as f64).ln_1p();
-        let weights = f64::from(r.views + r.reactions + r.forwards + r.subscribers).max(1e-6);
-        let e = (f64::from(r.views) * ln(Self::u64(&self.views, doc))
-            + f64::from(r.reactions) * ln(Self::u64(&self.reactions, doc))
-            + f64::from(r.forwards) * ln(Self::u64(&self.forwards, doc))
-            + f64::from(r.subscribers) * ln(Self::u64(&self.subscribers, doc)))
-            / weights
-            / LN_SATURATION;
-        let score = f64::from(bm25)
-            * (1.0 + f64::from(r.recency_weight) * recency)
-            * (1.0 + f64::from(r.engagement_weight) * e.min(1.0));
+        let recency = (-age_h / f64::from(r.half_life_hours.max(0.01))).exp2();
+        let engagement = f64::from(self.engagement.get(doc as usize).copied().unwrap_or(1.0));
+        let score = f64::from(bm25) * (1.0 + f64::from(r.recency_weight) * recency) * engagement;
         // Rounded so that the cursor's key survives the JSON round trip exactly.
         ((score * 1e6).round() / 1e6, c, p)
     }
