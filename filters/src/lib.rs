@@ -1,198 +1,54 @@
 //! Safety policy for channel posts: what happens to a post, and why.
 //!
-//! This crate is pure: no I/O, no async, no global state, and it never panics on input. The
-//! indexer asks a [`Policy`] for the [`Verdict`] on every post it prepares and stores the
-//! outcome with the post; search applies it per user.
+//! For every post the indexer prepares, a [`Policy`] decides a [`Verdict`]: index it, hide it
+//! (for everyone or for users in some countries), hold it for review, or drop it, with the
+//! reasons (`rule:<id>`, or a classifier category and its score). The parts:
 //!
-//! What is here today is the decision model shared by every stage: [`Action`], [`Reason`],
-//! [`Verdict`] and the rule for combining the verdicts of several rules
-//! ([`Verdict::merge`]). With no rules configured the policy is [`NoRules`], which indexes
-//! everything. Blocklists and classifiers plug in behind the same [`Policy`] trait.
+//! * [`normalize`]: the text as rules and classifiers see it, with evasion undone (NFKC, case
+//!   folding, invisible characters, diacritics, lookalike letters, leetspeak, spaced letters).
+//! * [`rules`]: moderators' blocklist rules (contract section 5) compiled into a [`RuleSet`]
+//!   whose cost per post does not grow with the number of rules.
+//! * [`classify`]: linear models over hashed n-grams (`spam`, `toxic`), trained by our own
+//!   small trainer, with per-category thresholds and actions as configuration.
+//! * [`Engine`]: rules and classifiers behind one [`Policy`]; [`SwappablePolicy`] replaces it
+//!   atomically when rules or thresholds change.
+//!
+//! What this crate is not: it does no I/O, no async, holds no global state and never panics on
+//! input. It does not store rules (the server does), apply verdicts to search results (search
+//! does, per user country), or extract entities from posts (the indexer fills [`Subject`]).
+//! The one exception to "no I/O" is the `filters` binary (`src/bin/filters/`), whose `train`
+//! and `eval` commands read the labelled data sets.
 //!
 //! ```
-//! use filters::{Action, NoRules, Policy, Subject, Verdict};
-//! let post = Subject { channel_id: 1, channel: "kz_tech", text: "hello", ..Subject::default() };
-//! assert_eq!(NoRules.verdict(&post), Verdict::index());
-//! assert_eq!(Verdict::index().action, Action::Index);
+//! use filters::rules::{Kind, Rule, RuleAction, RuleSet};
+//! use filters::{Action, Engine, Policy, Subject, classify::Classifiers};
+//! use std::sync::Arc;
+//!
+//! let rules = RuleSet::build(vec![
+//!     Rule::new("1", Kind::Term, "закладки", RuleAction::Hide).in_regions(&["KZ"]),
+//!     Rule::new("2", Kind::Domain, "shop.example", RuleAction::Drop),
+//! ])?;
+//! let engine = Engine::new(Arc::new(rules), Classifiers::embedded()?);
+//!
+//! let post = Subject { channel_id: 1, channel: "kz_tech", text: "З А К Л А Д К И тут", ..Subject::default() };
+//! let verdict = engine.verdict(&post);
+//! assert_eq!(verdict.action, Action::Hide { regions: vec!["KZ".into()] });
+//! assert_eq!(verdict.reasons[0].source, "rule:1");
+//!
+//! let domains = ["cdn.shop.example".to_string()];
+//! let post = Subject { text: "see link", domains: &domains, ..Subject::default() };
+//! assert_eq!(engine.verdict(&post).action, Action::Drop);
+//! # Ok::<(), filters::Error>(())
 //! ```
 
-use serde::{Deserialize, Serialize};
+pub mod classify;
+mod engine;
+pub mod error;
+pub mod normalize;
+pub mod rules;
+mod verdict;
 
-/// What a policy sees of a post: the original text and the entities the indexer extracted.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Subject<'a> {
-    /// Numeric channel id.
-    pub channel_id: u64,
-    /// Channel username as written by the producer.
-    pub channel: &'a str,
-    /// Original post text (not normalized).
-    pub text: &'a str,
-    /// Hashtags and cashtags with their sign, lowercased (`#news`, `$ton`).
-    pub hashtags: &'a [String],
-    /// Link domains from `links` and from the text, lowercased, without `www.`.
-    pub domains: &'a [String],
-    /// Lowercase hex SHA-256 of each media item.
-    pub media_sha256: &'a [String],
-}
-
-/// What happens to a post.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "action", rename_all = "snake_case")]
-pub enum Action {
-    /// Searchable by everyone.
-    Index,
-    /// Excluded from results for users in `regions` (ISO 3166-1 alpha-2, uppercase), or for
-    /// everyone when `regions` is empty.
-    Hide {
-        /// Countries the post is hidden in; empty means everywhere.
-        regions: Vec<String>,
-    },
-    /// Excluded from results until a moderator approves it.
-    Review,
-    /// Never indexed.
-    Drop,
-}
-
-impl Action {
-    /// The contract's name for the action.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Action::Index => "index",
-            Action::Hide { .. } => "hide",
-            Action::Review => "review",
-            Action::Drop => "drop",
-        }
-    }
-
-    /// Severity order used when verdicts combine: drop > review > hide > index.
-    fn rank(&self) -> u8 {
-        match self {
-            Action::Index => 0,
-            Action::Hide { .. } => 1,
-            Action::Review => 2,
-            Action::Drop => 3,
-        }
-    }
-}
-
-/// Why a verdict was reached: a rule id or a classifier category, with a score for classifiers.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Reason {
-    /// Rule id (`rule:<id>`) or classifier category (`spam`, `drugs`, ...).
-    pub source: String,
-    /// Classifier score in 0..=1; `None` for rules.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub score: Option<f32>,
-}
-
-/// The decision for one post.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Verdict {
-    /// What happens to the post.
-    pub action: Action,
-    /// Every rule or category that contributed, in the order found.
-    pub reasons: Vec<Reason>,
-}
-
-impl Verdict {
-    /// Index, for no reason: the verdict when nothing matched.
-    pub fn index() -> Verdict {
-        Verdict {
-            action: Action::Index,
-            reasons: Vec::new(),
-        }
-    }
-
-    /// Combines two verdicts on the same post. The more severe action wins; two hides combine
-    /// their regions, and a hide for everyone (empty regions) absorbs any regional hide.
-    /// Reasons of both are kept, so moderators see everything that matched.
-    pub fn merge(mut self, other: Verdict) -> Verdict {
-        self.reasons.extend(other.reasons);
-        self.action = match (self.action, other.action) {
-            (Action::Hide { regions: a }, Action::Hide { regions: b }) => {
-                if a.is_empty() || b.is_empty() {
-                    Action::Hide {
-                        regions: Vec::new(),
-                    }
-                } else {
-                    let mut regions = a;
-                    regions.extend(b);
-                    regions.sort();
-                    regions.dedup();
-                    Action::Hide { regions }
-                }
-            }
-            (a, b) if b.rank() > a.rank() => b,
-            (a, _) => a,
-        };
-        self
-    }
-}
-
-/// Decides the verdict for a post. Implementations must be cheap to call from many threads.
-pub trait Policy: Send + Sync {
-    /// The verdict on `post`. Never fails: a decision is a value.
-    fn verdict(&self, post: &Subject<'_>) -> Verdict;
-}
-
-/// The policy when no rules or classifiers are configured: every post is indexed.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NoRules;
-
-impl Policy for NoRules {
-    fn verdict(&self, _post: &Subject<'_>) -> Verdict {
-        Verdict::index()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn hide(regions: &[&str], rule: &str) -> Verdict {
-        Verdict {
-            action: Action::Hide {
-                regions: regions.iter().map(|r| r.to_string()).collect(),
-            },
-            reasons: vec![Reason {
-                source: rule.into(),
-                score: None,
-            }],
-        }
-    }
-
-    #[test]
-    fn more_severe_action_wins_and_reasons_accumulate() {
-        let review = Verdict {
-            action: Action::Review,
-            reasons: vec![Reason {
-                source: "spam".into(),
-                score: Some(0.91),
-            }],
-        };
-        let merged = hide(&["KZ"], "rule:1").merge(review.clone());
-        assert_eq!(merged.action, Action::Review);
-        assert_eq!(merged.reasons.len(), 2);
-        assert_eq!(review.merge(Verdict::index()).action, Action::Review);
-    }
-
-    #[test]
-    fn regional_hides_union_and_global_hide_absorbs() {
-        let both = hide(&["KZ"], "a").merge(hide(&["DE", "KZ"], "b"));
-        assert_eq!(
-            both.action,
-            Action::Hide {
-                regions: vec!["DE".into(), "KZ".into()]
-            }
-        );
-        let global = both.merge(hide(&[], "c"));
-        assert_eq!(global.action, Action::Hide { regions: vec![] });
-    }
-
-    #[test]
-    fn action_serializes_as_contract_names() {
-        let json = serde_json::to_string(&hide(&["KZ"], "r").action).unwrap();
-        assert_eq!(json, r#"{"action":"hide","regions":["KZ"]}"#);
-        assert_eq!(Action::Drop.as_str(), "drop");
-    }
-}
+pub use engine::{Engine, SwappablePolicy};
+pub use error::{Error, Result, RuleError};
+pub use rules::RuleSet;
+pub use verdict::{Action, NoRules, Policy, Reason, Subject, Verdict};
