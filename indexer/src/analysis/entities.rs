@@ -115,7 +115,7 @@ fn take_while(s: &str, keep: impl Fn(char) -> bool) -> &str {
 /// lowercased and without `www.`; `None` when the chunk is not a link.
 pub fn url_host(chunk: &str) -> Option<String> {
     // Cheap rejection first: this runs on every word of every post.
-    let inner = chunk.trim_end_matches(|c: char| !c.is_alphanumeric() && c != '/');
+    let inner = chunk.trim_end_matches(|c: char| !super::is_word_char(c) && c != '/');
     if !inner.contains('.') {
         return None;
     }

@@ -88,10 +88,10 @@ fn visit(text: &str, lang: Option<Lang>, mut emit: impl FnMut(usize, usize, &str
             let lang = word_lang(raw, lang);
             word.clear();
             normalize_into(raw, lang, &mut word);
-            if word.is_empty() || word.chars().count() > MAX_TOKEN_CHARS {
+            if word.is_empty() || too_long(&word) {
                 continue;
             }
-            emit(from, to, &stem(&word, lang));
+            with_stem(&word, lang, |stemmed| emit(from, to, stemmed));
         }
     }
 }
@@ -113,7 +113,7 @@ pub fn query_forms(word: &str) -> Vec<Vec<String>> {
         for lang in candidate_langs(raw) {
             let mut norm = String::new();
             normalize_into(raw, lang, &mut norm);
-            if norm.is_empty() || norm.chars().count() > MAX_TOKEN_CHARS {
+            if norm.is_empty() || too_long(&norm) {
                 continue;
             }
             let form = stem(&norm, lang).into_owned();
@@ -131,7 +131,7 @@ pub fn query_forms(word: &str) -> Vec<Vec<String>> {
 /// The chain for one word of a post in `lang`: the post's own, unless the word is in another
 /// script (a Latin brand name in a Russian post), which gets its script's main language.
 fn word_lang(word: &str, lang: Option<Lang>) -> Option<Lang> {
-    let Some(first) = word.chars().find(|c| c.is_alphabetic()) else {
+    let Some(first) = word.chars().find(|&c| is_letter(c)) else {
         return lang;
     };
     let script = script_of(first);
@@ -169,7 +169,7 @@ pub fn query_variants(text: &str) -> Vec<Vec<String>> {
 /// Languages whose analyzers could have produced the index form of `word`, judged by script.
 /// `None` stands for the unknown-language chain (lowercase only), which any post may have had.
 fn candidate_langs(word: &str) -> Vec<Option<Lang>> {
-    let first_letter = word.chars().find(|c| c.is_alphabetic());
+    let first_letter = word.chars().find(|&c| is_letter(c));
     let mut langs = vec![None];
     match first_letter.map(script_of) {
         Some(Script::Cyrillic) => langs.extend([Some(Lang::Ru), Some(Lang::Uk), Some(Lang::Kk)]),
@@ -236,6 +236,23 @@ fn is_cjk(c: char) -> bool {
         | '\u{20000}'..='\u{2FA1F}')
 }
 
+/// More than [`MAX_TOKEN_CHARS`] chars (bytes are checked first: most words are short).
+fn too_long(word: &str) -> bool {
+    word.len() > MAX_TOKEN_CHARS && word.chars().count() > MAX_TOKEN_CHARS
+}
+
+/// `char::is_alphabetic` with fast paths for ASCII and Cyrillic (the Unicode table lookup
+/// showed up in ingest profiles).
+fn is_letter(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphabetic();
+    }
+    if ('\u{0400}'..='\u{0481}').contains(&c) || ('\u{048A}'..='\u{04FF}').contains(&c) {
+        return true;
+    }
+    c.is_alphabetic()
+}
+
 fn is_word_char(c: char) -> bool {
     // Fast paths for the scripts most posts are in; Unicode tables for the rest.
     if c.is_ascii() {
@@ -269,7 +286,7 @@ fn words_into(chunk: &str, pieces: &mut Vec<Piece>) {
             Some(_) if cjk => false,
             Some(_) if is_apostrophe(c) => {
                 // Keep `м'ясо` whole: an apostrophe followed by a letter continues the word.
-                matches!(iter.peek(), Some((_, n)) if n.is_alphabetic() && !is_cjk(*n))
+                matches!(iter.peek(), Some((_, n)) if is_letter(*n) && !is_cjk(*n))
             }
             Some(_) => is_word_char(c),
             None => false,
@@ -380,6 +397,48 @@ fn stem(word: &str, lang: Option<Lang>) -> Cow<'_, str> {
         Some(Lang::Uk | Lang::Fa | Lang::Zh) | None => return Cow::Borrowed(word),
     };
     stemmer(algorithm).stem(word)
+}
+
+/// Stems per thread and language remembered before that language's memo is cleared.
+const STEM_MEMO_WORDS: usize = 100_000;
+
+type Memo = rustc_hash::FxHashMap<Box<str>, Box<str>>;
+
+thread_local! {
+    /// Word -> stem memo of this thread, one map per Snowball language. Words follow Zipf's
+    /// law, so most lookups hit, and a hash lookup costs a fraction of a Snowball run (which
+    /// was a tenth of ingest CPU). Bounded: a map is cleared when full.
+    static STEM_MEMO: std::cell::RefCell<[Memo; 7]> = std::cell::RefCell::new(Default::default());
+}
+
+/// Calls `f` with the stem of `word` under `lang`; Snowball results are memoized per thread.
+fn with_stem(word: &str, lang: Option<Lang>, f: impl FnOnce(&str)) {
+    let slot = match lang {
+        Some(Lang::Ru) => 0,
+        Some(Lang::En) => 1,
+        Some(Lang::De) => 2,
+        Some(Lang::Fr) => 3,
+        Some(Lang::Es) => 4,
+        Some(Lang::Tr) => 5,
+        Some(Lang::Ar) => 6,
+        _ => return f(&stem(word, lang)),
+    };
+    if word.bytes().any(|b| b.is_ascii_digit()) {
+        return f(word);
+    }
+    STEM_MEMO.with(|memo| {
+        let mut memo = memo.borrow_mut();
+        let map = &mut memo[slot];
+        if let Some(stemmed) = map.get(word) {
+            return f(stemmed);
+        }
+        let stemmed: Box<str> = stem(word, lang).into();
+        if map.len() >= STEM_MEMO_WORDS {
+            map.clear();
+        }
+        f(&stemmed);
+        map.insert(word.into(), stemmed);
+    })
 }
 
 #[cfg(test)]
