@@ -130,14 +130,13 @@ fn example_queries(
     let mut words: HashMap<(String, String), u32> = HashMap::new();
     let mut tags: HashMap<String, u32> = HashMap::new();
     let file = std::io::BufReader::new(std::fs::File::open(corpus)?);
+    let detector = indexer::lang::LangDetector::new();
     for line in file.lines().take(5000) {
         let line = line?;
         let Ok(indexer::post::Op::Upsert(post)) = indexer::post::parse_line(line.as_bytes()) else {
             continue;
         };
-        let lang = indexer::lang::LangDetector::new()
-            .detect(&post.text, None)
-            .code;
+        let lang = detector.detect(&post.text, None).code;
         for w in post.text.split_whitespace() {
             let w = w.trim_matches(|c: char| !c.is_alphanumeric());
             if w.chars().count() >= 6 && w.chars().all(char::is_alphabetic) {
@@ -163,55 +162,53 @@ fn example_queries(
         .iter()
         .max_by_key(|(t, n)| (**n, std::cmp::Reverse((*t).clone())))
         .map(|(t, _)| t.clone());
-    let mut candidates = Vec::new();
+    // (parameters, description); the query string is made from the parameters only at the end.
+    let mut candidates: Vec<(Vec<(&str, String)>, String)> = Vec::new();
     if let Some(w) = top_word("ru") {
-        candidates.push((
-            format!("q={}", encode(&w)),
-            format!("Russian word forms of «{w}», ranked"),
-        ));
+        let what = format!("Russian word forms of «{w}», ranked");
+        candidates.push((vec![("q", w)], what));
     }
     if let Some(w) = top_word("kk") {
-        candidates.push((
-            format!("q={}&lang=kk", encode(&w)),
-            format!("Kazakh posts with «{w}»"),
-        ));
+        let what = format!("Kazakh posts with «{w}»");
+        candidates.push((vec![("q", w), ("lang", "kk".into())], what));
     }
     if let Some(t) = top_tag {
+        let what = format!("newest posts tagged {t}");
         candidates.push((
-            format!("q={}&sort=date&limit=5", encode(&t)),
-            format!("newest posts tagged {t}"),
+            vec![("q", t), ("sort", "date".into()), ("limit", "5".into())],
+            what,
         ));
     }
     if let Some(w) = top_word("en") {
-        candidates.push((
-            format!("q={}&media=photo", encode(&w)),
-            format!("English posts with a photo and «{w}»"),
-        ));
+        let what = format!("English posts with a photo and «{w}»");
+        candidates.push((vec![("q", w), ("media", "photo".into())], what));
     }
     // Fallbacks, should the language mix of the corpus lack one of the above.
     for lang in ["uk", "en", "tr", "und"] {
         if let Some(w) = top_word(lang) {
-            candidates.push((format!("q={}", encode(&w)), format!("posts with «{w}»")));
+            let what = format!("posts with «{w}»");
+            candidates.push((vec![("q", w)], what));
         }
     }
     let mut out = Vec::new();
-    for (query, what) in candidates {
-        let params: HashMap<String, String> = query
-            .split('&')
-            .filter_map(|kv| kv.split_once('='))
-            .map(|(k, v)| (k.to_string(), decode(v)))
-            .collect();
-        let Ok(q) = crate::query::parse(&params["q"], 512) else {
+    for (params, what) in candidates {
+        let get = |key: &str| {
+            params
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| v.clone())
+        };
+        let Ok(q) = crate::query::parse(&get("q").unwrap_or_default(), 512) else {
             continue;
         };
         let req = SearchRequest {
             query: q,
-            lang: params.get("lang").cloned(),
+            lang: get("lang"),
             channel: None,
             from: None,
             to: None,
-            media: params.get("media").cloned(),
-            sort: if params.get("sort").map(String::as_str) == Some("date") {
+            media: get("media"),
+            sort: if get("sort").as_deref() == Some("date") {
                 Sort::Date
             } else {
                 Sort::Relevance
@@ -225,7 +222,11 @@ fn example_queries(
             .map(|r| !r.hits.is_empty())
             .unwrap_or(false)
         {
-            out.push((query, what));
+            let query: Vec<String> = params
+                .iter()
+                .map(|(k, v)| format!("{k}={}", encode(v)))
+                .collect();
+            out.push((query.join("&"), what));
         }
         if out.len() == 3 {
             break;
@@ -234,6 +235,7 @@ fn example_queries(
     Ok(out)
 }
 
+/// Percent-encodes a query-string value (unreserved bytes kept).
 fn encode(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
@@ -244,28 +246,6 @@ fn encode(s: &str) -> String {
         }
     }
     out
-}
-
-fn decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let Ok(b) = u8::from_str_radix(
-                std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"),
-                16,
-            )
-        {
-            out.push(b);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn print_welcome(
