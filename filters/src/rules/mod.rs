@@ -228,6 +228,12 @@ fn parse_each(json: &str) -> Result<(Vec<Rule>, Vec<RuleError>)> {
     Ok((rules, errors))
 }
 
+/// Parses one rule object; `Err` says what is wrong (an unknown `kind` lists the valid ones).
+/// The rule is not checked: see [`Rule::check`].
+pub fn parse_rule(value: serde_json::Value) -> std::result::Result<Rule, String> {
+    parse_one(value)
+}
+
 fn parse_one(value: serde_json::Value) -> std::result::Result<Rule, String> {
     let field = |name: &str| value.get(name).and_then(|v| v.as_str()).map(str::to_owned);
     if let Some(kind) = field("kind")
