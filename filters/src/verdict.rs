@@ -22,6 +22,9 @@ pub struct Subject<'a> {
     pub domains: &'a [String],
     /// Lowercase hex SHA-256 of each media item.
     pub media_sha256: &'a [String],
+    /// The post's language (ISO 639-1), given or detected, when known. Classifiers trained on
+    /// some languages only score posts in those languages.
+    pub lang: Option<&'a str>,
 }
 
 /// What happens to a post.

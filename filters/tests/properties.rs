@@ -75,7 +75,7 @@ proptest! {
 
     #[test]
     fn deciding_never_panics(s in any::<String>(), tags in prop::collection::vec(any::<String>(), 0..3)) {
-        let post = Subject { channel_id: 7, channel: &s, text: &s, hashtags: &tags, domains: &tags, media_sha256: &tags };
+        let post = Subject { channel_id: 7, channel: &s, text: &s, hashtags: &tags, domains: &tags, media_sha256: &tags, lang: None };
         let _ = engine().verdict(&post);
     }
 }

@@ -97,6 +97,7 @@ fn check(case: &Case) -> Vec<String> {
                 hashtags: &case.hashtags,
                 domains: &case.domains,
                 media_sha256: &case.media,
+                lang: None,
             };
             let verdict = set.verdict(&post);
             if let Some(want) = &case.action {

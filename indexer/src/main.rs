@@ -5,7 +5,7 @@ use clap::{Parser, Subcommand};
 use indexer::ingest::{IngestOptions, Source, ingest};
 use indexer::store::StoreOptions;
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -27,6 +27,11 @@ enum Command {
         /// Data directory (created if missing).
         #[arg(long)]
         data: PathBuf,
+        /// A rules file (JSON array of rule objects) imported into the data directory's rule
+        /// store before ingesting; a rule whose id exists is replaced. The stored rules and
+        /// classifier settings apply whether or not this is given.
+        #[arg(long)]
+        rules: Option<PathBuf>,
         /// Input files; `-` reads stdin.
         #[arg(required = true)]
         files: Vec<String>,
@@ -45,6 +50,13 @@ enum Command {
         /// Never draw the progress bar.
         #[arg(long)]
         quiet: bool,
+    },
+    /// Create an empty rules database in a data directory whose database was lost (the
+    /// service refuses to start without one rather than silently dropping every takedown).
+    InitRules {
+        /// Data directory.
+        #[arg(long)]
+        data: PathBuf,
     },
     /// Print one JSON line: {"docs","segments","size_bytes","last_commit"}.
     Stats {
@@ -74,6 +86,7 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Ingest {
             data,
+            rules,
             files,
             commit_interval,
             threads,
@@ -92,7 +105,8 @@ fn main() -> anyhow::Result<()> {
                 ..IngestOptions::new(&data)
             };
             let sources: Vec<Source> = files.iter().map(|f| Source::parse(f)).collect();
-            let summary = ingest(&options, &sources, Arc::new(filters::NoRules))
+            let policy = policy(&data, rules.as_deref())?;
+            let summary = ingest(&options, &sources, Arc::new(policy))
                 .with_context(|| format!("ingest into {}", data.display()))?;
             if summary.rejected > 0 {
                 tracing::warn!(
@@ -102,6 +116,10 @@ fn main() -> anyhow::Result<()> {
                 );
             }
             writeln!(stdout, "{}", serde_json::to_string(&summary)?)?;
+        }
+        Command::InitRules { data } => {
+            let store = moderation::Store::open_or_create(&data)?;
+            tracing::info!(path = %store.path().display(), rules = store.rules()?.len(), "rules database ready");
         }
         Command::Stats { data } => {
             let stats = indexer::stats::stats(&data)
@@ -113,4 +131,21 @@ fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The filters engine for `data`: its stored rules (after importing `rules_file`) and
+/// classifier settings.
+fn policy(data: &Path, rules_file: Option<&Path>) -> anyhow::Result<filters::Engine> {
+    let store = moderation::Store::open(data)?;
+    if let Some(file) = rules_file {
+        let summary = store.import_file(file, "cli")?;
+        tracing::info!(
+            created = summary.created,
+            replaced = summary.replaced,
+            unchanged = summary.unchanged,
+            "rules imported from {}",
+            file.display()
+        );
+    }
+    Ok(store.engine()?)
 }

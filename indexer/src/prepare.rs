@@ -81,25 +81,8 @@ impl Preparer {
     pub fn prepare_post(&self, post: Post, priors: &ChannelPriors) -> PreparedPost {
         let entities = entities::extract(&post.text, &post.links);
         let media_sha256: Vec<String> = post.media.iter().map(|m| m.sha256.clone()).collect();
-        let verdict = self.policy.verdict(&Subject {
-            channel_id: post.channel_id,
-            channel: &post.channel,
-            text: &post.text,
-            hashtags: &entities.tags,
-            domains: &entities.domains,
-            media_sha256: &media_sha256,
-        });
-        let key = post.key();
-        let version = post.version();
-        if verdict.action == Action::Drop {
-            return PreparedPost {
-                key,
-                version,
-                detected: None,
-                verdict,
-                doc: None,
-            };
-        }
+        // Language first (a few microseconds): classifiers score only the languages they were
+        // trained on.
         let (lang_code, lang, detected) = match post.lang.as_deref() {
             Some(code) => (code.to_string(), crate::lang::Lang::from_code(code), None),
             None => {
@@ -109,6 +92,26 @@ impl Preparer {
                 (d.code.to_string(), d.lang, Some(d))
             }
         };
+        let verdict = self.policy.verdict(&Subject {
+            channel_id: post.channel_id,
+            channel: &post.channel,
+            text: &post.text,
+            hashtags: &entities.tags,
+            domains: &entities.domains,
+            media_sha256: &media_sha256,
+            lang: Some(&lang_code),
+        });
+        let key = post.key();
+        let version = post.version();
+        if verdict.action == Action::Drop {
+            return PreparedPost {
+                key,
+                version,
+                detected,
+                verdict,
+                doc: None,
+            };
+        }
         let doc = self.document(&post, &lang_code, lang, &entities, &verdict);
         PreparedPost {
             key,

@@ -217,6 +217,16 @@ impl Store {
         })
     }
 
+    /// Imports a `RULES.json` file (a JSON array of rule objects, server fields optional) as
+    /// `actor`; see [`Store::import_rules`]. Every bad rule of the file is reported at once.
+    pub fn import_file(&self, file: &Path, actor: &str) -> Result<ImportSummary> {
+        let json = std::fs::read_to_string(file)
+            .map_err(|e| Error::InvalidRule(format!("cannot read {}: {e}", file.display())))?;
+        let rules = filters::rules::parse_rules(&json)
+            .map_err(|e| Error::InvalidRule(format!("{}: {e}", file.display())))?;
+        self.import_rules(rules, actor)
+    }
+
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path

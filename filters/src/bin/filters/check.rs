@@ -54,6 +54,9 @@ struct Line {
     links: Vec<String>,
     #[serde(default)]
     media: Vec<Media>,
+    /// The producer's language, when given (this command does not detect languages).
+    #[serde(default)]
+    lang: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -115,6 +118,7 @@ pub fn run(args: Args) -> Result<()> {
             hashtags: &hashtags,
             domains: &domains,
             media_sha256: &media,
+            lang: post.lang.as_deref(),
         };
         let verdict = engine.verdict(&subject);
         let regions = match &verdict.action {
