@@ -75,7 +75,9 @@ fn main() -> anyhow::Result<()> {
     };
     config.limits.rate_per_second = 1_000_000;
     config.limits.rate_burst = 1_000_000;
-    let state = Arc::new(AppState::open(config)?);
+    // The bench index is built without rules; an empty rules database goes with it.
+    moderation::Store::open_or_create(&data)?;
+    let state = Arc::new(AppState::open(config, None)?);
     let engine = state.engine.clone();
     let searcher = engine.searcher();
     let body = engine.fields().body;

@@ -222,8 +222,34 @@ impl Store {
     pub fn import_file(&self, file: &Path, actor: &str) -> Result<ImportSummary> {
         let json = std::fs::read_to_string(file)
             .map_err(|e| Error::InvalidRule(format!("cannot read {}: {e}", file.display())))?;
-        let rules = filters::rules::parse_rules(&json)
-            .map_err(|e| Error::InvalidRule(format!("{}: {e}", file.display())))?;
+        let values: Vec<serde_json::Value> = serde_json::from_str(&json).map_err(|e| {
+            Error::InvalidRule(format!(
+                "{} is not a JSON array of rule objects: {e}",
+                file.display()
+            ))
+        })?;
+        let mut rules = Vec::with_capacity(values.len());
+        let mut problems = Vec::new();
+        for (i, value) in values.into_iter().enumerate() {
+            let name = match value.get("id").and_then(|id| id.as_str()) {
+                Some(id) if !id.is_empty() => id.to_string(),
+                _ => format!("#{}", i + 1),
+            };
+            match filters::rules::parse_rule(value) {
+                Ok(rule) => match rule.check() {
+                    Ok(()) => rules.push(rule),
+                    Err(why) => problems.push(format!("rule {name}: {why}")),
+                },
+                Err(why) => problems.push(format!("rule {name}: {why}")),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(Error::InvalidRule(format!(
+                "{}: nothing imported:\n{}",
+                file.display(),
+                problems.join("\n")
+            )));
+        }
         self.import_rules(rules, actor)
     }
 

@@ -30,7 +30,8 @@ pub struct DemoOptions {
 pub async fn run(options: DemoOptions, env: &HashMap<String, String>) -> anyhow::Result<()> {
     std::fs::create_dir_all(&options.data)
         .with_context(|| format!("create {}", options.data.display()))?;
-    let ready = options.data.join("demo-ready");
+    // Versioned: a folder built by an older demo (without a rules database) is rebuilt.
+    let ready = options.data.join("demo-ready-2");
     if ready.exists() {
         eprintln!(
             "using the demo index already in {} (delete the folder to rebuild it)",
@@ -51,7 +52,7 @@ pub async fn run(options: DemoOptions, env: &HashMap<String, String>) -> anyhow:
         secret: Some(secret.clone()),
         ..Config::default()
     };
-    let state = Arc::new(AppState::open(config)?);
+    let state = Arc::new(AppState::open(config, None)?);
     let listener = tokio::net::TcpListener::bind(options.listen)
         .await
         .with_context(|| {
@@ -71,6 +72,30 @@ pub async fn run(options: DemoOptions, env: &HashMap<String, String>) -> anyhow:
 }
 
 fn build(options: &DemoOptions) -> anyhow::Result<()> {
+    // Whatever an interrupted or older build left is the demo's own: start clean.
+    let db = moderation::FILE_NAME;
+    for stale in [
+        "index".to_string(),
+        db.to_string(),
+        format!("{db}-wal"),
+        format!("{db}-shm"),
+        "rejected.ndjson".to_string(),
+    ] {
+        let path = options.data.join(stale);
+        if path.is_dir() {
+            std::fs::remove_dir_all(&path)?;
+        } else if path.exists() {
+            std::fs::remove_file(&path)?;
+        }
+    }
+    let rules = moderation::Store::open(&options.data)?;
+    let imported = rules.import_rules(filters::rules::parse_rules(fixtures::EXAMPLE_RULES)?, "demo")?;
+    eprintln!(
+        "loaded {} example rules into {} (see fixtures/data/rules.json)",
+        imported.created,
+        rules.path().display()
+    );
+    let policy = Arc::new(rules.engine()?);
     let corpus = options.data.join("corpus.ndjson");
     eprintln!(
         "generating {} posts into {}",
@@ -109,7 +134,7 @@ fn build(options: &DemoOptions) -> anyhow::Result<()> {
         ..IngestOptions::new(&options.data)
     };
     eprintln!("indexing");
-    let summary = ingest(&ingest_options, &sources, Arc::new(filters::NoRules))?;
+    let summary = ingest(&ingest_options, &sources, policy)?;
     eprintln!("indexed: {}", serde_json::to_string(&summary)?);
     Ok(())
 }

@@ -13,7 +13,7 @@
 //! # async fn demo() -> anyhow::Result<()> {
 //! use search_api::{config::Config, server, state::AppState};
 //! let config = Config { secret: Some("a secret of sixteen+".into()), ..Config::default() };
-//! let state = std::sync::Arc::new(AppState::open(config)?);
+//! let state = std::sync::Arc::new(AppState::open(config, None)?);
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
 //! server::run(listener, state, server::shutdown_signal()).await
 //! # }

@@ -48,6 +48,11 @@ enum Command {
         /// Listen address (default 127.0.0.1:7700).
         #[arg(long)]
         listen: Option<SocketAddr>,
+        /// A rules file (JSON array of rule objects, the rules export format) imported into
+        /// the data directory's rules database before starting; a rule whose id exists is
+        /// replaced.
+        #[arg(long)]
+        rules: Option<PathBuf>,
     },
     /// Print a bearer token signed with the configured secret.
     Token {
@@ -146,7 +151,11 @@ fn main() -> anyhow::Result<()> {
             println!("{token}");
             Ok(())
         }
-        Command::Serve { data, listen } => {
+        Command::Serve {
+            data,
+            listen,
+            rules,
+        } => {
             if let Some(d) = data {
                 config.data = d;
             }
@@ -157,7 +166,7 @@ fn main() -> anyhow::Result<()> {
             let runtime = tokio::runtime::Runtime::new()?;
             runtime.block_on(async move {
                 let listen = config.listen;
-                let state = Arc::new(AppState::open(config)?);
+                let state = Arc::new(AppState::open(config, rules.as_deref())?);
                 let listener = tokio::net::TcpListener::bind(listen)
                     .await
                     .with_context(|| format!("listen on {listen}"))?;

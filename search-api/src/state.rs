@@ -7,6 +7,7 @@ use crate::live::Live;
 use crate::metrics::Metrics;
 use crate::search::Engine;
 use indexer::store::{Store, StoreOptions};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use tantivy::ReloadPolicy;
@@ -21,6 +22,10 @@ pub struct AppState {
     pub engine: Arc<Engine>,
     /// Live ingest (owns the index writer).
     pub live: Arc<Live>,
+    /// Rules, classifier settings and the audit log.
+    pub moderation: Arc<moderation::Store>,
+    /// The filters deciding new posts; replaced whole when rules or settings change.
+    pub policy: Arc<filters::SwappablePolicy>,
     /// Free-tier quota.
     pub quota: DailyQuota,
     /// Per-user rate limit.
@@ -30,9 +35,23 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Opens the index under `config.data` (creating it when absent) and takes its writer.
-    pub fn open(config: Config) -> anyhow::Result<AppState> {
+    /// Opens the rules database and the index under `config.data` (creating both when the
+    /// directory is new), imports `rules_file` into the rules database, and takes the index
+    /// writer.
+    pub fn open(config: Config, rules_file: Option<&Path>) -> anyhow::Result<AppState> {
         let secret = config.require_secret()?.to_string();
+        let moderation = moderation::Store::open(&config.data)?;
+        if let Some(file) = rules_file {
+            let summary = moderation.import_file(file, "cli")?;
+            tracing::info!(
+                created = summary.created,
+                replaced = summary.replaced,
+                unchanged = summary.unchanged,
+                "rules imported from {}",
+                file.display()
+            );
+        }
+        let policy = Arc::new(filters::SwappablePolicy::new(moderation.engine()?));
         let store = Store::open(
             &config.data,
             &StoreOptions {
@@ -47,11 +66,13 @@ impl AppState {
             .try_into()?;
         let fields = store.fields().clone();
         let engine = Arc::new(Engine::new(reader.clone(), fields, config.ranking.clone()));
-        let live = Arc::new(Live::new(store, reader, Arc::new(filters::NoRules))?);
+        let live = Arc::new(Live::new(store, reader, policy.clone())?);
         Ok(AppState {
             keys: Keys::new(&secret),
             engine,
             live,
+            moderation: Arc::new(moderation),
+            policy,
             quota: DailyQuota::new(config.limits.daily_free),
             rate: UserRateLimit::new(config.limits.rate_per_second, config.limits.rate_burst),
             metrics: Metrics::new(),

@@ -21,22 +21,27 @@ impl TestServer {
     /// Starts a server; `tune` adjusts the default test config.
     pub fn start(tune: impl FnOnce(&mut Config)) -> TestServer {
         let data = tempfile::tempdir().unwrap();
-        let mut config = Config {
-            data: data.path().to_path_buf(),
-            secret: Some(SECRET.into()),
-            ..Config::default()
-        };
-        config.limits.rate_per_second = 1000;
-        config.limits.rate_burst = 1000;
-        config.ingest.commit_interval_ms = 20;
-        config.ingest.writer_memory_mb = 32;
-        tune(&mut config);
+        let config = test_config(&data, tune);
         Self::start_with(config, data)
+    }
+
+    /// Starts a server whose rules database first imports `rules` (a `RULES.json` array),
+    /// as `serve --rules` does.
+    pub fn start_with_rules(rules: &str, tune: impl FnOnce(&mut Config)) -> TestServer {
+        let data = tempfile::tempdir().unwrap();
+        let config = test_config(&data, tune);
+        let file = data.path().join("rules.json");
+        std::fs::write(&file, rules).unwrap();
+        Self::open(config, data, Some(&file))
     }
 
     /// Starts a server on an existing data directory (for restarts).
     pub fn start_with(config: Config, data: tempfile::TempDir) -> TestServer {
-        let state = Arc::new(AppState::open(config).expect("server state"));
+        Self::open(config, data, None)
+    }
+
+    fn open(config: Config, data: tempfile::TempDir, rules: Option<&std::path::Path>) -> TestServer {
+        let state = Arc::new(AppState::open(config, rules).expect("server state"));
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
@@ -144,6 +149,21 @@ impl TestServer {
             let _ = t.join();
         }
     }
+}
+
+/// The test defaults: generous rate limits, fast commits, a small writer.
+fn test_config(data: &tempfile::TempDir, tune: impl FnOnce(&mut Config)) -> Config {
+    let mut config = Config {
+        data: data.path().to_path_buf(),
+        secret: Some(SECRET.into()),
+        ..Config::default()
+    };
+    config.limits.rate_per_second = 1000;
+    config.limits.rate_burst = 1000;
+    config.ingest.commit_interval_ms = 20;
+    config.ingest.writer_memory_mb = 32;
+    tune(&mut config);
+    config
 }
 
 impl Drop for TestServer {
