@@ -153,6 +153,8 @@ fn stdin_ingest_and_reruns_are_idempotent() {
 #[test]
 fn a_locked_index_is_reported_clearly() {
     let dir = tempfile::tempdir().unwrap();
+    // As a running server holds it: rules database first, then the index writer.
+    moderation::Store::open(dir.path()).unwrap();
     let store = indexer::store::Store::open(dir.path(), &Default::default()).unwrap();
     let out = Command::new(bin("indexer"))
         .args(["ingest", "--quiet", "--data"])
