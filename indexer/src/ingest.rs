@@ -130,8 +130,19 @@ pub fn ingest(
     sources: &[Source],
     policy: Arc<dyn Policy>,
 ) -> Result<Summary> {
+    let store = Store::open(&options.data_dir, &options.store)?;
+    ingest_into(store, options, sources, policy)
+}
+
+/// [`ingest`] into a store the caller already opened (holding its writer lock, e.g. while it
+/// prepares the policy).
+pub fn ingest_into(
+    mut store: Store,
+    options: &IngestOptions,
+    sources: &[Source],
+    policy: Arc<dyn Policy>,
+) -> Result<Summary> {
     let started = Instant::now();
-    let mut store = Store::open(&options.data_dir, &options.store)?;
     let mut checkpoints = Checkpoints::from_payload(store.last_payload()?.as_deref())?;
     let mut rejects = RejectLog::open(
         &options.data_dir.join("rejected.ndjson"),

@@ -2,8 +2,8 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use indexer::ingest::{IngestOptions, Source, ingest};
-use indexer::store::StoreOptions;
+use indexer::ingest::{IngestOptions, Source, ingest_into};
+use indexer::store::{Store, StoreOptions};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -105,8 +105,14 @@ fn main() -> anyhow::Result<()> {
                 ..IngestOptions::new(&data)
             };
             let sources: Vec<Source> = files.iter().map(|f| Source::parse(f)).collect();
-            let policy = policy(&data, rules.as_deref())?;
-            let summary = ingest(&options, &sources, Arc::new(policy))
+            // The rules database before the index (which would otherwise look orphaned), and
+            // the index writer lock before importing: rules must not change under a server
+            // that owns the index.
+            let moderation = moderation::Store::open(&data)?;
+            let store = Store::open(&options.data_dir, &options.store)
+                .with_context(|| format!("open the index in {}", data.display()))?;
+            let policy = policy(&moderation, rules.as_deref())?;
+            let summary = ingest_into(store, &options, &sources, Arc::new(policy))
                 .with_context(|| format!("ingest into {}", data.display()))?;
             if summary.rejected > 0 {
                 tracing::warn!(
@@ -133,10 +139,9 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The filters engine for `data`: its stored rules (after importing `rules_file`) and
-/// classifier settings.
-fn policy(data: &Path, rules_file: Option<&Path>) -> anyhow::Result<filters::Engine> {
-    let store = moderation::Store::open(data)?;
+/// The filters engine of a data directory: its stored rules (after importing `rules_file`)
+/// and classifier settings.
+fn policy(store: &moderation::Store, rules_file: Option<&Path>) -> anyhow::Result<filters::Engine> {
     if let Some(file) = rules_file {
         let summary = store.import_file(file, "cli")?;
         tracing::info!(

@@ -89,7 +89,10 @@ fn build(options: &DemoOptions) -> anyhow::Result<()> {
         }
     }
     let rules = moderation::Store::open(&options.data)?;
-    let imported = rules.import_rules(filters::rules::parse_rules(fixtures::EXAMPLE_RULES)?, "demo")?;
+    let imported = rules.import_rules(
+        filters::rules::parse_rules(fixtures::EXAMPLE_RULES)?,
+        "demo",
+    )?;
     eprintln!(
         "loaded {} example rules into {} (see fixtures/data/rules.json)",
         imported.created,

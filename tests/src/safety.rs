@@ -18,18 +18,72 @@ const RULES: &str = r##"[
 /// Posts that all share the word `almaty` so one query finds every one a user may see.
 fn corpus() -> String {
     [
-        post("city", 1, 1, "2026-11-01T10:00:00Z", "Almaty weather: snow tomorrow"),
-        post("shop1", 2, 1, "2026-11-01T10:00:00Z", "Almaty закладки 24/7, пиши"),
+        post(
+            "city",
+            1,
+            1,
+            "2026-11-01T10:00:00Z",
+            "Almaty weather: snow tomorrow",
+        ),
+        post(
+            "shop1",
+            2,
+            1,
+            "2026-11-01T10:00:00Z",
+            "Almaty закладки 24/7, пиши",
+        ),
         // Evasions of the same rule: spaced letters, Latin lookalikes, zero-width joiner.
-        post("shop2", 3, 1, "2026-11-01T10:00:00Z", "Almaty З А К Л А Д К И тут"),
+        post(
+            "shop2",
+            3,
+            1,
+            "2026-11-01T10:00:00Z",
+            "Almaty З А К Л А Д К И тут",
+        ),
         post("shop3", 4, 1, "2026-11-01T10:00:00Z", "Almaty зaклaдки"),
-        post("shop4", 5, 1, "2026-11-01T10:00:00Z", "Almaty зак\u{200d}ладки"),
-        post("shop5", 6, 1, "2026-11-01T10:00:00Z", "Almaty мастер-клад по городу"),
-        post("shop6", 7, 1, "2026-11-01T10:00:00Z", "Almaty мефедрон в наличии"),
-        post("shop7", 8, 1, "2026-11-01T10:00:00Z", "Almaty магазин https://klad-shop.cc/x"),
-        post("shop8", 9, 1, "2026-11-01T10:00:00Z", "Almaty new stock #StuffKZ"),
+        post(
+            "shop4",
+            5,
+            1,
+            "2026-11-01T10:00:00Z",
+            "Almaty зак\u{200d}ладки",
+        ),
+        post(
+            "shop5",
+            6,
+            1,
+            "2026-11-01T10:00:00Z",
+            "Almaty мастер-клад по городу",
+        ),
+        post(
+            "shop6",
+            7,
+            1,
+            "2026-11-01T10:00:00Z",
+            "Almaty мефедрон в наличии",
+        ),
+        post(
+            "shop7",
+            8,
+            1,
+            "2026-11-01T10:00:00Z",
+            "Almaty магазин https://klad-shop.cc/x",
+        ),
+        post(
+            "shop8",
+            9,
+            1,
+            "2026-11-01T10:00:00Z",
+            "Almaty new stock #StuffKZ",
+        ),
         // Near misses: a word that only contains the pattern, and the news about it.
-        post("news", 10, 1, "2026-11-01T10:00:00Z", "Almaty: закладная по ипотеке подорожала"),
+        post(
+            "news",
+            10,
+            1,
+            "2026-11-01T10:00:00Z",
+            "Almaty: закладная по ипотеке подорожала",
+        ),
     ]
     .join("\n")
 }
@@ -52,21 +106,47 @@ fn visible(server: &TestServer, country: Option<&str>) -> Vec<String> {
 fn region_scoped_rules_hide_posts_in_their_countries_only() {
     let server = TestServer::start_with_rules(RULES, |_| {});
     let summary = server.ingest(&corpus());
-    assert_eq!(summary["dropped"], 1, "the shop's link is dropped: {summary}");
+    assert_eq!(
+        summary["dropped"], 1,
+        "the shop's link is dropped: {summary}"
+    );
     assert_eq!(summary["indexed"], 9, "{summary}");
 
     let everywhere = ["city/1", "news/1"];
     let outside_kz = [
         "city/1", "news/1", "shop1/1", "shop2/1", "shop3/1", "shop4/1", "shop8/1",
     ];
-    assert_eq!(visible(&server, Some("KZ")), everywhere, "a user in Kazakhstan");
-    assert_eq!(visible(&server, Some("UZ")).len(), 6, "#stuffkz is hidden in UZ too");
-    assert_eq!(visible(&server, Some("DE")), outside_kz, "a user in Germany");
-    assert_eq!(visible(&server, None), outside_kz, "a user without a country");
+    assert_eq!(
+        visible(&server, Some("KZ")),
+        everywhere,
+        "a user in Kazakhstan"
+    );
+    assert_eq!(
+        visible(&server, Some("UZ")).len(),
+        6,
+        "#stuffkz is hidden in UZ too"
+    );
+    assert_eq!(
+        visible(&server, Some("DE")),
+        outside_kz,
+        "a user in Germany"
+    );
+    assert_eq!(
+        visible(&server, None),
+        outside_kz,
+        "a user without a country"
+    );
 
     // Every word of a hidden post, searched from inside the region: nothing.
     let kz = server.token("u", Tier::Premium, Role::User, Some("KZ"));
-    for q in ["закладки", "закладка", "пиши", "\"закладки 24/7\"", "мастер", "мефедрон"] {
+    for q in [
+        "закладки",
+        "закладка",
+        "пиши",
+        "\"закладки 24/7\"",
+        "мастер",
+        "мефедрон",
+    ] {
         let (status, body, _) = server.search_as(&kz, &[("q", q)]);
         assert_eq!(status, 200);
         assert_eq!(body["hits"], serde_json::json!([]), "{q}: {body}");
@@ -160,10 +240,10 @@ fn a_bad_rules_file_is_refused_with_every_reason_and_changes_nothing() {
     for needle in ["rule a", "rule b", "Kazakhstan", "rule c", "colour"] {
         assert!(stderr.contains(needle), "{needle} missing from: {stderr}");
     }
-    assert!(
-        !dir.path().join("data/index/meta.json").exists(),
-        "nothing indexed"
-    );
+    let data = dir.path().join("data");
+    assert!(indexed_posts(&data).is_empty(), "nothing indexed");
+    let store = moderation::Store::open(&data).unwrap();
+    assert!(store.rules().unwrap().is_empty(), "nothing imported");
 }
 
 #[test]

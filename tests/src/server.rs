@@ -40,7 +40,11 @@ impl TestServer {
         Self::open(config, data, None)
     }
 
-    fn open(config: Config, data: tempfile::TempDir, rules: Option<&std::path::Path>) -> TestServer {
+    fn open(
+        config: Config,
+        data: tempfile::TempDir,
+        rules: Option<&std::path::Path>,
+    ) -> TestServer {
         let state = Arc::new(AppState::open(config, rules).expect("server state"));
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
