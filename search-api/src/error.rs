@@ -42,6 +42,12 @@ pub enum ApiError {
     /// No such route or object.
     #[error("{0}")]
     NotFound(String),
+    /// A moderator's rule or classifier setting is invalid; the message says why.
+    #[error("{0}")]
+    InvalidRule(String),
+    /// The object changed since the client read it, or the id is taken.
+    #[error("{0}")]
+    Conflict(String),
     /// The server is at its concurrency limit.
     #[error("the server is busy; retry shortly")]
     Overloaded,
@@ -66,6 +72,8 @@ impl ApiError {
             ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             ApiError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::InvalidRule(_) => (StatusCode::BAD_REQUEST, "invalid_rule"),
+            ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
             ApiError::Timeout => (StatusCode::REQUEST_TIMEOUT, "timeout"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
@@ -75,6 +83,18 @@ impl ApiError {
     /// An internal error from anything displayable.
     pub fn internal(e: impl std::fmt::Display) -> ApiError {
         ApiError::Internal(e.to_string())
+    }
+}
+
+impl From<moderation::Error> for ApiError {
+    fn from(e: moderation::Error) -> ApiError {
+        use moderation::Error as E;
+        match e {
+            E::InvalidRule(_) | E::InvalidClassifiers(_) => ApiError::InvalidRule(e.to_string()),
+            E::NotFound(_) => ApiError::NotFound(e.to_string()),
+            E::Exists(_) | E::Conflict { .. } => ApiError::Conflict(e.to_string()),
+            E::Missing { .. } | E::Corrupt { .. } | E::Sql(_) => ApiError::internal(e),
+        }
     }
 }
 

@@ -48,6 +48,8 @@ pub struct Metrics {
     pub docs_indexed: Counter,
     /// Commits since start.
     pub commits: Counter,
+    /// Filters engine rebuilds after a rule or classifier change.
+    pub rule_reloads: Counter,
 }
 
 impl Metrics {
@@ -90,6 +92,12 @@ impl Metrics {
         );
         let commits = Counter::default();
         registry.register("commits", "Index commits", commits.clone());
+        let rule_reloads = Counter::default();
+        registry.register(
+            "rule_reloads",
+            "Filters engine rebuilds after rule or classifier changes",
+            rule_reloads.clone(),
+        );
         Metrics {
             registry,
             requests,
@@ -99,6 +107,7 @@ impl Metrics {
             index_bytes,
             docs_indexed,
             commits,
+            rule_reloads,
         }
     }
 

@@ -5,9 +5,9 @@
 //! the id, panic catcher, request metrics, then load shedding over a concurrency limit (a
 //! request beyond `max_concurrent` gets 503 at once, never a queue) and a timeout.
 
-use crate::api;
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::{api, rules_api};
 use axum::Router;
 use axum::error_handling::HandleErrorLayer;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
@@ -29,6 +29,23 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/v1/search", get(api::search))
         .route("/v1/ingest", post(api::ingest))
+        .route(
+            "/v1/rules",
+            get(rules_api::list_rules).post(rules_api::create_rule),
+        )
+        .route("/v1/rules/export", get(rules_api::export_rules))
+        .route("/v1/rules/import", post(rules_api::import_rules))
+        .route(
+            "/v1/rules/{id}",
+            get(rules_api::get_rule)
+                .patch(rules_api::update_rule)
+                .delete(rules_api::delete_rule),
+        )
+        .route("/v1/audit", get(rules_api::audit))
+        .route(
+            "/v1/classifiers",
+            get(rules_api::get_classifiers).put(rules_api::put_classifiers),
+        )
         .route("/healthz", get(api::healthz))
         .route("/readyz", get(api::readyz))
         .route("/metrics", get(api::metrics))

@@ -1,0 +1,366 @@
+//! The moderators' API: rules, classifier settings and the audit log (contract sections 4-5).
+//!
+//! Every handler needs the moderator role. Each change is one SQLite transaction with its
+//! audit entry ([`moderation::Store`]); after it commits, a new filters engine is built off
+//! to the side and swapped in ([`filters::SwappablePolicy`]), so the next ingested post is
+//! decided by the new rules. A failed build leaves the previous engine in place and the
+//! error is logged (it cannot happen for rules the store accepted, since both check alike).
+
+use crate::auth::{Role, User};
+use crate::error::{ApiError, ErrorBody};
+use crate::state::AppState;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use filters::classify::ClassifierConfig;
+use filters::rules::Rule;
+use moderation::{AuditEntry, AuditQuery, ImportSummary, RulePatch};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// `GET /v1/rules` filters.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct RuleFilter {
+    /// Text to find in the id, pattern, category or note (case-insensitive).
+    pub q: Option<String>,
+    /// Only this kind.
+    pub kind: Option<String>,
+    /// Only this action.
+    pub action: Option<String>,
+    /// Only enabled (`true`) or disabled (`false`) rules.
+    pub enabled: Option<bool>,
+    /// Only rules applying in this region (and rules applying everywhere).
+    pub region: Option<String>,
+}
+
+/// A list of rules.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RuleList {
+    /// The rules, by id.
+    #[schema(value_type = Vec<Object>)]
+    pub rules: Vec<Rule>,
+}
+
+/// `DELETE /v1/rules/{id}` parameters.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct DeleteParams {
+    /// Delete only if the rule is at this version.
+    pub version: Option<u64>,
+    /// Why, for the audit log.
+    pub note: Option<String>,
+}
+
+/// A page of the audit log.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AuditPage {
+    /// Entries, newest first.
+    #[schema(value_type = Vec<Object>)]
+    pub entries: Vec<AuditEntry>,
+    /// `before` value for the next (older) page; absent on the last page.
+    pub next_before: Option<i64>,
+}
+
+/// `GET /v1/audit` parameters.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct AuditParams {
+    /// Entries older than this `seq` (from `next_before`).
+    pub before: Option<i64>,
+    /// Only this rule id (or `classifiers`).
+    pub target: Option<String>,
+    /// Only this moderator (`sub`).
+    pub actor: Option<String>,
+    /// Only this action (`rule.create`, `rule.update`, `rule.delete`, `classifiers.update`).
+    pub action: Option<String>,
+    /// Only entries at or after this time (RFC 3339, UTC).
+    pub since: Option<String>,
+    /// Page size, 1..=500 (default 50).
+    pub limit: Option<usize>,
+}
+
+/// Classifier settings.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ClassifierSettings {
+    /// One entry per category.
+    #[schema(value_type = Vec<Object>)]
+    pub classifiers: Vec<ClassifierConfig>,
+    /// Why (for the audit log); ignored in answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+fn moderator(state: &AppState, headers: &HeaderMap) -> Result<User, ApiError> {
+    let header = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let user = state.keys.verify_header(header)?;
+    user.require(&[Role::Moderator])?;
+    Ok(user)
+}
+
+/// Runs store work on a blocking thread (SQLite and engine builds must not block the runtime).
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(ApiError::internal)?
+}
+
+/// Rebuilds the filters engine from the store and swaps it in.
+fn reload_policy(state: &AppState) -> Result<(), ApiError> {
+    let engine = state.moderation.engine()?;
+    state.policy.store(engine);
+    state.metrics.rule_reloads.inc();
+    Ok(())
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| ApiError::InvalidRule(format!("bad JSON body: {e}")))
+}
+
+/// Lists rules.
+#[utoipa::path(get, path = "/v1/rules", params(RuleFilter),
+    responses((status = 200, body = RuleList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn list_rules(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(filter): Query<RuleFilter>,
+) -> Result<Json<RuleList>, ApiError> {
+    moderator(&state, &headers)?;
+    let rules = blocking(move || Ok(state.moderation.rules()?)).await?;
+    let needle = filter.q.as_deref().map(str::to_lowercase);
+    let region = filter.region.as_deref().map(str::to_ascii_uppercase);
+    let rules = rules
+        .into_iter()
+        .filter(|r| filter.kind.as_deref().is_none_or(|k| r.kind.as_str() == k))
+        .filter(|r| {
+            filter
+                .action
+                .as_deref()
+                .is_none_or(|a| r.action.as_str() == a)
+        })
+        .filter(|r| filter.enabled.is_none_or(|e| r.enabled == e))
+        .filter(|r| {
+            region
+                .as_deref()
+                .is_none_or(|c| r.regions.is_empty() || r.regions.iter().any(|x| x == c))
+        })
+        .filter(|r| {
+            needle.as_deref().is_none_or(|n| {
+                [
+                    Some(r.id.as_str()),
+                    Some(r.pattern.as_str()),
+                    r.category.as_deref(),
+                    r.note.as_deref(),
+                ]
+                .into_iter()
+                .flatten()
+                .any(|field| field.to_lowercase().contains(n))
+            })
+        })
+        .collect();
+    Ok(Json(RuleList { rules }))
+}
+
+/// One rule.
+#[utoipa::path(get, path = "/v1/rules/{id}", params(("id" = String, Path, description = "rule id")),
+    responses((status = 200, body = Object), (status = 404, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get_rule(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<Rule>, ApiError> {
+    moderator(&state, &headers)?;
+    Ok(Json(
+        blocking(move || Ok(state.moderation.rule(&id)?)).await?,
+    ))
+}
+
+/// Creates a rule. The server sets `id` (unless given), `created_by`, `created_at` and
+/// `version`; the rule's `note` is also the audit log's "why".
+#[utoipa::path(post, path = "/v1/rules", request_body = Object,
+    responses((status = 201, body = Object), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn create_rule(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Rule>), ApiError> {
+    let user = moderator(&state, &headers)?;
+    let value: serde_json::Value = parse_json(&body)?;
+    let rule = filters::rules::parse_rule(value).map_err(ApiError::InvalidRule)?;
+    let rule = blocking(move || {
+        let note = rule.note.clone();
+        let rule = state
+            .moderation
+            .create_rule(rule, &user.claims.sub, note.as_deref())?;
+        reload_policy(&state)?;
+        Ok(rule)
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(rule)))
+}
+
+/// Changes some fields of a rule; with `version`, only if the rule is still at it (409
+/// otherwise). `note` replaces the rule's note and is the audit log's "why".
+#[utoipa::path(patch, path = "/v1/rules/{id}", params(("id" = String, Path, description = "rule id")), request_body = Object,
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn update_rule(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Rule>, ApiError> {
+    let user = moderator(&state, &headers)?;
+    let patch: RulePatch = parse_json(&body)?;
+    let rule = blocking(move || {
+        let note = patch.note.clone();
+        let rule = state
+            .moderation
+            .update_rule(&id, patch, &user.claims.sub, note.as_deref())?;
+        reload_policy(&state)?;
+        Ok(rule)
+    })
+    .await?;
+    Ok(Json(rule))
+}
+
+/// Deletes a rule; with `version`, only if the rule is still at it.
+#[utoipa::path(delete, path = "/v1/rules/{id}", params(("id" = String, Path, description = "rule id"), DeleteParams),
+    responses((status = 200, body = Object), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn delete_rule(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(params): Query<DeleteParams>,
+) -> Result<Json<Rule>, ApiError> {
+    let user = moderator(&state, &headers)?;
+    let rule = blocking(move || {
+        let rule = state.moderation.delete_rule(
+            &id,
+            params.version,
+            &user.claims.sub,
+            params.note.as_deref(),
+        )?;
+        reload_policy(&state)?;
+        Ok(rule)
+    })
+    .await?;
+    Ok(Json(rule))
+}
+
+/// Every rule as a `RULES.json` array (the format `--rules` and import take).
+#[utoipa::path(get, path = "/v1/rules/export",
+    responses((status = 200, body = Vec<Object>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn export_rules(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Json<Vec<Rule>>, ApiError> {
+    moderator(&state, &headers)?;
+    Ok(Json(blocking(move || Ok(state.moderation.rules()?)).await?))
+}
+
+/// Imports a `RULES.json` array: a rule whose id exists is replaced, one without an id is
+/// created. All or nothing: one bad rule refuses the import, listing every bad rule.
+#[utoipa::path(post, path = "/v1/rules/import", request_body = Vec<Object>,
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn import_rules(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<ImportSummary>, ApiError> {
+    let user = moderator(&state, &headers)?;
+    let json = std::str::from_utf8(&body)
+        .map_err(|_| ApiError::InvalidRule("the body is not UTF-8".into()))?;
+    let rules =
+        filters::rules::parse_rules(json).map_err(|e| ApiError::InvalidRule(e.to_string()))?;
+    let summary = blocking(move || {
+        let summary = state.moderation.import_rules(rules, &user.claims.sub)?;
+        reload_policy(&state)?;
+        Ok(summary)
+    })
+    .await?;
+    Ok(Json(summary))
+}
+
+/// The audit log, newest first.
+#[utoipa::path(get, path = "/v1/audit", params(AuditParams),
+    responses((status = 200, body = AuditPage), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn audit(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(params): Query<AuditParams>,
+) -> Result<Json<AuditPage>, ApiError> {
+    moderator(&state, &headers)?;
+    let limit = params.limit.unwrap_or(50).clamp(1, 500);
+    let query = AuditQuery {
+        before: params.before,
+        target: params.target,
+        actor: params.actor,
+        action: params.action,
+        since: params.since,
+        limit: Some(limit),
+    };
+    let entries = blocking(move || Ok(state.moderation.audit(&query)?)).await?;
+    let next_before = (entries.len() == limit)
+        .then(|| entries.last().map(|e| e.seq))
+        .flatten();
+    Ok(Json(AuditPage {
+        entries,
+        next_before,
+    }))
+}
+
+/// Classifier settings in force.
+#[utoipa::path(get, path = "/v1/classifiers",
+    responses((status = 200, body = ClassifierSettings), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get_classifiers(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Json<ClassifierSettings>, ApiError> {
+    moderator(&state, &headers)?;
+    let classifiers = blocking(move || Ok(state.moderation.classifier_configs()?)).await?;
+    Ok(Json(ClassifierSettings {
+        classifiers,
+        note: None,
+    }))
+}
+
+/// Replaces the classifier settings (every category at once).
+#[utoipa::path(put, path = "/v1/classifiers", request_body = ClassifierSettings,
+    responses((status = 200, body = ClassifierSettings), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn put_classifiers(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<ClassifierSettings>, ApiError> {
+    let user = moderator(&state, &headers)?;
+    let settings: ClassifierSettings = parse_json(&body)?;
+    let classifiers = blocking(move || {
+        let configs = state.moderation.set_classifier_configs(
+            settings.classifiers,
+            &user.claims.sub,
+            settings.note.as_deref(),
+        )?;
+        reload_policy(&state)?;
+        Ok(configs)
+    })
+    .await?;
+    Ok(Json(ClassifierSettings {
+        classifiers,
+        note: None,
+    }))
+}
