@@ -70,7 +70,11 @@ impl Policy for Engine {
         } else {
             Normalized::default()
         };
-        self.verdict_normalized(post, &text)
+        Engine::verdict_normalized(self, post, &text)
+    }
+
+    fn verdict_normalized(&self, post: &Subject<'_>, text: &Normalized) -> Verdict {
+        Engine::verdict_normalized(self, post, text)
     }
 }
 
@@ -114,5 +118,9 @@ impl SwappablePolicy {
 impl Policy for SwappablePolicy {
     fn verdict(&self, post: &Subject<'_>) -> Verdict {
         self.current.load().verdict(post)
+    }
+
+    fn verdict_normalized(&self, post: &Subject<'_>, text: &Normalized) -> Verdict {
+        Engine::verdict_normalized(&self.current.load(), post, text)
     }
 }

@@ -125,6 +125,18 @@ impl Verdict {
 pub trait Policy: Send + Sync {
     /// The verdict on `post`. Never fails: a decision is a value.
     fn verdict(&self, post: &Subject<'_>) -> Verdict;
+
+    /// The verdict on `post` whose text the caller already normalized (the indexer needs the
+    /// normalized form too, so it normalizes once). Policies that do not read the text may
+    /// ignore `text`.
+    fn verdict_normalized(
+        &self,
+        post: &Subject<'_>,
+        text: &crate::normalize::Normalized,
+    ) -> Verdict {
+        let _ = text;
+        self.verdict(post)
+    }
 }
 
 /// The policy when no rules or classifiers are configured: every post is indexed.

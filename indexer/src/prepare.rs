@@ -92,15 +92,19 @@ impl Preparer {
                 (d.code.to_string(), d.lang, Some(d))
             }
         };
-        let verdict = self.policy.verdict(&Subject {
-            channel_id: post.channel_id,
-            channel: &post.channel,
-            text: &post.text,
-            hashtags: &entities.tags,
-            domains: &entities.domains,
-            media_sha256: &media_sha256,
-            lang: Some(&lang_code),
-        });
+        let normalized = filters::normalize::Normalized::new(&post.text);
+        let verdict = self.policy.verdict_normalized(
+            &Subject {
+                channel_id: post.channel_id,
+                channel: &post.channel,
+                text: &post.text,
+                hashtags: &entities.tags,
+                domains: &entities.domains,
+                media_sha256: &media_sha256,
+                lang: Some(&lang_code),
+            },
+            &normalized,
+        );
         let key = post.key();
         let version = post.version();
         if verdict.action == Action::Drop {
@@ -112,7 +116,14 @@ impl Preparer {
                 doc: None,
             };
         }
-        let doc = self.document(&post, &lang_code, lang, &entities, &verdict);
+        let doc = self.document(
+            &post,
+            &lang_code,
+            lang,
+            &entities,
+            &verdict,
+            normalized.full,
+        );
         PreparedPost {
             key,
             version,
@@ -129,6 +140,7 @@ impl Preparer {
         lang: Option<crate::lang::Lang>,
         entities: &entities::Entities,
         verdict: &Verdict,
+        normalized: String,
     ) -> TantivyDocument {
         let f = &self.fields;
         let mut doc = TantivyDocument::default();
@@ -161,6 +173,7 @@ impl Preparer {
         let mut body = String::with_capacity(post.text.len());
         analysis::index_text(&post.text, lang, &mut body);
         doc.add_text(f.body, body);
+        doc.add_text(f.norm, normalized);
         for tag in &entities.tags {
             doc.add_text(f.tags, tag);
         }

@@ -69,6 +69,10 @@ pub struct Fields {
     pub text: Field,
     /// Analyzed tokens joined by spaces (positions indexed, not stored).
     pub body: Field,
+    /// The text as the filters see it ([`filters::normalize::full`]: evasions undone, words
+    /// split by spaces), positions indexed, not stored: what term and phrase rules look up
+    /// to take down posts indexed before the rule existed.
+    pub norm: Field,
     /// Hashtags and cashtags with their sign, lowercased.
     pub tags: Field,
     /// Mentioned usernames, lowercased.
@@ -113,7 +117,8 @@ pub fn build() -> (Schema, Fields) {
         reactions: b.add_u64_field("reactions", FAST | STORED),
         lang: b.add_text_field("lang", keyword.clone()),
         text: b.add_text_field("text", STORED),
-        body: b.add_text_field("body", body),
+        body: b.add_text_field("body", body.clone()),
+        norm: b.add_text_field("norm", body),
         tags: b.add_text_field("tags", STRING | STORED),
         mentions: b.add_text_field("mentions", STRING | STORED),
         domains: b.add_text_field("domains", STRING | STORED),
@@ -148,6 +153,7 @@ pub fn fields_of(schema: &Schema) -> tantivy::Result<Fields> {
         lang: f("lang")?,
         text: f("text")?,
         body: f("body")?,
+        norm: f("norm")?,
         tags: f("tags")?,
         mentions: f("mentions")?,
         domains: f("domains")?,

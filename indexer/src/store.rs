@@ -248,6 +248,13 @@ impl Store {
         Ok(())
     }
 
+    /// Deletes every document `query` matches (a moderator's drop rule reaching posts indexed
+    /// before it). Takes effect at the next commit.
+    pub fn delete_matching(&mut self, query: Box<dyn tantivy::query::Query>) -> Result<()> {
+        self.writer.delete_query(query)?;
+        Ok(())
+    }
+
     /// Waits for background merges to finish and releases the writer lock.
     pub fn close(self) -> Result<()> {
         self.writer.wait_merging_threads()?;

@@ -258,10 +258,20 @@ impl Store {
         &self.path
     }
 
-    /// The filters engine for the stored state: every rule (disabled ones match nothing) and
-    /// the embedded classifier models with the stored thresholds and actions.
+    /// The filters engine that decides posts at ingest: the drop rules (a dropped post is
+    /// never written), the regex rules (no index can find their matches later) and the
+    /// embedded classifier models with the stored thresholds and actions.
+    ///
+    /// The other hide and review rules are left out on purpose: search applies them to every
+    /// indexed post from the index (search-api's `takedown`), so that disabling one brings
+    /// its posts back, which a verdict stored with the post could not do.
     pub fn engine(&self) -> Result<filters::Engine> {
-        let rules = self.rules()?;
+        use filters::rules::{Kind, RuleAction};
+        let rules: Vec<_> = self
+            .rules()?
+            .into_iter()
+            .filter(|r| r.action == RuleAction::Drop || r.kind == Kind::Regex)
+            .collect();
         let set = filters::RuleSet::build(rules).map_err(|e| Error::InvalidRule(e.to_string()))?;
         let configs = self.classifier_configs()?;
         let classifiers = filters::classify::Classifiers::embedded()

@@ -285,10 +285,20 @@ fn a_corrupt_database_is_an_error() {
 }
 
 #[test]
-fn the_engine_applies_stored_rules_and_skips_disabled_ones() {
+fn the_ingest_engine_has_drop_and_regex_rules_and_skips_disabled_ones() {
     let (_dir, store) = store();
     store
         .create_rule(term("kz", "закладки").in_regions(&["KZ"]), "a", None)
+        .unwrap();
+    let regex =
+        Rule::new("re", Kind::Regex, r"продам\s+ствол", RuleAction::Hide).in_regions(&["KZ"]);
+    store.create_rule(regex, "a", None).unwrap();
+    store
+        .create_rule(
+            Rule::new("drop", Kind::Term, "meph", RuleAction::Drop),
+            "a",
+            None,
+        )
         .unwrap();
     let mut off = Rule::new("off", Kind::Term, "погода", RuleAction::Drop);
     off.enabled = false;
@@ -300,9 +310,15 @@ fn the_engine_applies_stored_rules_and_skips_disabled_ones() {
     };
     assert_eq!(
         engine.verdict(&post("З.А.К.Л.А.Д.К.И тут")).action,
+        Action::Index,
+        "term hides are applied by search, from the index"
+    );
+    assert_eq!(
+        engine.verdict(&post("продам ствол")).action,
         Action::Hide {
             regions: vec!["KZ".into()]
         }
     );
+    assert_eq!(engine.verdict(&post("m e p h")).action, Action::Drop);
     assert_eq!(engine.verdict(&post("погода")).action, Action::Index);
 }

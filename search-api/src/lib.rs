@@ -34,3 +34,4 @@ pub mod search;
 pub mod server;
 pub mod snippet;
 pub mod state;
+pub mod takedown;

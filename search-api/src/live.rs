@@ -66,6 +66,8 @@ pub struct Live {
     pub indexed_total: AtomicU64,
     /// Commits since start (for metrics).
     pub commits_total: AtomicU64,
+    /// The search engine, whose takedown sets are warmed for new segments after each reload.
+    engine: std::sync::OnceLock<Arc<crate::search::Engine>>,
 }
 
 impl Live {
@@ -90,7 +92,24 @@ impl Live {
             reader,
             indexed_total: AtomicU64::new(0),
             commits_total: AtomicU64::new(0),
+            engine: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Connects the search engine (once): after each commit, the takedown sets of the new
+    /// segments are computed before the commit is announced, so the first search after it
+    /// does not pay for them and a post taken down by a rule never shows, even briefly.
+    pub fn attach(&self, engine: Arc<crate::search::Engine>) {
+        let _ = self.engine.set(engine);
+    }
+
+    /// Deletes the posts `query` matches and commits (a drop rule reaching indexed posts).
+    /// Blocking.
+    pub fn delete_matching(&self, query: Box<dyn tantivy::query::Query>) -> anyhow::Result<()> {
+        self.store.lock().delete_matching(query)?;
+        self.applied.fetch_add(1, Ordering::SeqCst);
+        self.commit_now()?;
+        Ok(())
     }
 
     /// Prepares and applies an NDJSON body; returns the summary and the sequence number to
@@ -171,6 +190,9 @@ impl Live {
         store.commit(&payload)?;
         drop(store);
         self.reader.reload()?;
+        if let Some(engine) = self.engine.get() {
+            engine.takedown().current().warm(&self.reader.searcher())?;
+        }
         self.commits_total.fetch_add(1, Ordering::Relaxed);
         self.committed_tx.send_replace(target);
         Ok(true)

@@ -50,6 +50,8 @@ pub struct Metrics {
     pub commits: Counter,
     /// Filters engine rebuilds after a rule or classifier change.
     pub rule_reloads: Counter,
+    /// Time to build the takedown sets after a rule change (rule-to-effect latency).
+    pub takedown_seconds: Histogram,
 }
 
 impl Metrics {
@@ -98,6 +100,12 @@ impl Metrics {
             "Filters engine rebuilds after rule or classifier changes",
             rule_reloads.clone(),
         );
+        let takedown_seconds = Histogram::new(exponential_buckets(0.001, 2.0, 14));
+        registry.register(
+            "takedown_build_seconds",
+            "Time from a rule change to its effect on indexed posts",
+            takedown_seconds.clone(),
+        );
         Metrics {
             registry,
             requests,
@@ -108,6 +116,7 @@ impl Metrics {
             docs_indexed,
             commits,
             rule_reloads,
+            takedown_seconds,
         }
     }
 

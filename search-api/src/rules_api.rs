@@ -107,11 +107,39 @@ async fn blocking<T: Send + 'static>(
         .map_err(ApiError::internal)?
 }
 
-/// Rebuilds the filters engine from the store and swaps it in.
-fn reload_policy(state: &AppState) -> Result<(), ApiError> {
-    let engine = state.moderation.engine()?;
-    state.policy.store(engine);
+/// Makes the stored rules take effect: a new filters engine for new posts, new takedown sets
+/// for indexed posts (swapped in when built; searches never wait), and the deletion of what
+/// drop rules match.
+pub fn reload_policy(state: &AppState) -> Result<(), ApiError> {
+    state.policy.store(state.moderation.engine()?);
+    let rules = state.moderation.rules()?;
+    let took = state
+        .engine
+        .takedown()
+        .update(&state.engine.searcher(), &rules)
+        .map_err(ApiError::internal)?;
     state.metrics.rule_reloads.inc();
+    state.metrics.takedown_seconds.observe(took.as_secs_f64());
+    let fields = state.engine.fields();
+    let mut dropped = false;
+    for rule in rules
+        .iter()
+        .filter(|r| r.enabled && r.action == filters::rules::RuleAction::Drop)
+    {
+        if let Ok(Some(query)) = crate::takedown::rule_query(fields, rule) {
+            state
+                .live
+                .delete_matching(query)
+                .map_err(ApiError::internal)?;
+            dropped = true;
+        }
+    }
+    tracing::info!(
+        rules = rules.len(),
+        took_ms = took.as_secs_f64() * 1e3,
+        dropped,
+        "rules applied"
+    );
     Ok(())
 }
 

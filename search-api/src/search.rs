@@ -351,6 +351,7 @@ pub struct Engine {
     fields: Fields,
     ranking: Ranking,
     snapshots: Snapshots,
+    takedown: crate::takedown::Takedown,
 }
 
 /// The sort key: (score or date, channel_id, post_id), descending.
@@ -362,10 +363,16 @@ impl Engine {
         Engine {
             engagement: Arc::default(),
             reader,
+            snapshots: Snapshots::new(),
+            takedown: crate::takedown::Takedown::new(fields.clone()),
             fields,
             ranking,
-            snapshots: Snapshots::new(),
         }
+    }
+
+    /// Posts hidden by moderators' rules, applied to every search.
+    pub fn takedown(&self) -> &crate::takedown::Takedown {
+        &self.takedown
     }
 
     /// The current searcher.
@@ -603,6 +610,9 @@ impl Engine {
                 Occur::MustNot,
                 term(f.visibility, &schema::visible_hidden_in(country)),
             ));
+        }
+        if let Some(excluded) = self.takedown.exclusion_query(req.country.as_deref()) {
+            strict.push((Occur::MustNot, excluded));
         }
 
         // Words: tier 1 requires the non-stop words; tier 2 wants at least half of them.

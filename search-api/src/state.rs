@@ -67,6 +67,11 @@ impl AppState {
         let fields = store.fields().clone();
         let engine = Arc::new(Engine::new(reader.clone(), fields, config.ranking.clone()));
         let live = Arc::new(Live::new(store, reader, policy.clone())?);
+        live.attach(engine.clone());
+        let took = engine
+            .takedown()
+            .update(&engine.searcher(), &moderation.rules()?)?;
+        tracing::info!(took_ms = took.as_secs_f64() * 1e3, "takedown sets built");
         Ok(AppState {
             keys: Keys::new(&secret),
             engine,

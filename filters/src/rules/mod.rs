@@ -108,6 +108,31 @@ fn enabled_by_default() -> bool {
     true
 }
 
+/// A rule reduced to what an index of stored posts can look up (see [`Rule::target`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// Consecutive words of the fully normalized text ([`crate::normalize::full`], split on
+    /// spaces); with `prefix`, the last word is a prefix.
+    Words {
+        /// The normalized words.
+        words: Vec<String>,
+        /// Whether the last word is a prefix.
+        prefix: bool,
+    },
+    /// A regex over the lightly normalized text: no index can answer it, only a scan.
+    Regex,
+    /// A lowercased channel username.
+    ChannelName(String),
+    /// A numeric channel id.
+    ChannelId(u64),
+    /// A lowercased domain (its subdomains match too).
+    Domain(String),
+    /// A lowercased hashtag or cashtag with its sign.
+    Hashtag(String),
+    /// A lowercase hex SHA-256.
+    Media(String),
+}
+
 /// One blocklist rule, as in `RULES.json` and the rules API. Server fields are optional.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rule {
@@ -167,6 +192,20 @@ impl Rule {
     pub fn in_regions(mut self, regions: &[&str]) -> Rule {
         self.regions = regions.iter().map(|r| r.to_string()).collect();
         self
+    }
+
+    /// What to look up in a search index to find the stored posts this rule matches (the
+    /// retroactive path of a takedown); `Err` when the rule is invalid.
+    pub fn target(&self) -> std::result::Result<Target, String> {
+        Ok(match check::compile(self)? {
+            check::Compiled::Words { words, prefix } => Target::Words { words, prefix },
+            check::Compiled::Regex(_) => Target::Regex,
+            check::Compiled::ChannelName(name) => Target::ChannelName(name),
+            check::Compiled::ChannelId(id) => Target::ChannelId(id),
+            check::Compiled::Domain(domain) => Target::Domain(domain),
+            check::Compiled::Hashtag(tag) => Target::Hashtag(tag),
+            check::Compiled::Media(hash) => Target::Media(hash),
+        })
     }
 
     /// Whether the rule is valid; `Err` says why not, in a moderator's words. Disabled rules

@@ -1,0 +1,338 @@
+//! Takedown of posts already indexed: which documents each enabled hide, review or drop rule
+//! matches, found through the index, kept per segment, and excluded at query time.
+//!
+//! Why query time: a rule change must reach a 1M-post index within a second, and rewriting
+//! the matching documents would take longer (and be lost work when the rule is disabled
+//! again). Instead each rule becomes a Tantivy query over fields the indexer wrote for this
+//! purpose (`norm`: the filters' normalized words; `channel`, `domains`, `tags`,
+//! `media_sha256`), run once per segment into a bitset. Searches add "not in the bitset of
+//! the user's audience" (everyone, plus the user's country).
+//!
+//! Invariants:
+//! - Doc ids are stable within a segment (deletes only mark), so a segment's sets stay valid
+//!   for the segment's whole life; merged segments are new segments and get new sets.
+//! - A searcher never waits for a rule change: [`Takedown::update`] builds the new
+//!   [`Exclusions`] off to the side (precomputing the current segments) and swaps it in with
+//!   one atomic store. A segment the current exclusions have not seen yet (fresh from a
+//!   commit) is computed on first use; the committer warms them right after each reload.
+//! - Regex rules cannot be answered by an index; they apply at ingest (the stored
+//!   `visibility`), not retroactively. Classifier verdicts are stored at ingest too.
+
+use arc_swap::ArcSwap;
+use filters::rules::{Kind, Rule, RuleAction, Target};
+use indexer::schema::Fields;
+use parking_lot::Mutex;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tantivy::index::SegmentId;
+use tantivy::query::{
+    BitSetDocSet, ConstScorer, EmptyScorer, EnableScoring, Explanation, PhrasePrefixQuery,
+    PhraseQuery, Query, RegexQuery, Scorer, TermQuery, Weight,
+};
+use tantivy::schema::IndexRecordOption;
+use tantivy::{BitSet, DocId, Score, SegmentReader, Term};
+
+/// The index query finding the posts `rule` matches, or `None` for a regex rule.
+pub fn rule_query(fields: &Fields, rule: &Rule) -> Result<Option<Box<dyn Query>>, String> {
+    let term = |field, value: &str| -> Box<dyn Query> {
+        Box::new(TermQuery::new(
+            Term::from_field_text(field, value),
+            IndexRecordOption::Basic,
+        ))
+    };
+    Ok(Some(match rule.target()? {
+        Target::Regex => return Ok(None),
+        Target::Words { words, prefix } => {
+            let terms: Vec<Term> = words
+                .iter()
+                .map(|w| Term::from_field_text(fields.norm, w))
+                .collect();
+            match (terms.len(), prefix) {
+                (1, false) => term(fields.norm, &words[0]),
+                (1, true) => Box::new(
+                    RegexQuery::from_pattern(
+                        &format!("{}.*", regex_syntax::escape(&words[0])),
+                        fields.norm,
+                    )
+                    .map_err(|e| format!("prefix `{}*`: {e}", words[0]))?,
+                ),
+                (_, false) => Box::new(PhraseQuery::new(terms)),
+                (_, true) => {
+                    let mut q = PhrasePrefixQuery::new(terms);
+                    // Every expansion: a takedown must not stop at the first 50 words.
+                    q.set_max_expansions(u32::MAX);
+                    Box::new(q)
+                }
+            }
+        }
+        Target::ChannelName(name) => term(fields.channel, &name),
+        Target::ChannelId(id) => Box::new(TermQuery::new(
+            Term::from_field_u64(fields.channel_id, id),
+            IndexRecordOption::Basic,
+        )),
+        Target::Domain(domain) => term(fields.domains, &domain),
+        Target::Hashtag(tag) => term(fields.tags, &tag),
+        Target::Media(hash) => term(fields.media_sha256, &hash),
+    }))
+}
+
+/// Who a rule hides posts from.
+#[derive(Debug, Clone)]
+enum Audience {
+    /// Everyone (hide without regions, review, drop until the deletion lands).
+    Everyone,
+    /// Users in these countries.
+    Regions(Vec<String>),
+}
+
+struct ActiveRule {
+    audience: Audience,
+    weight: Box<dyn Weight>,
+}
+
+/// One segment's excluded documents.
+struct SegmentSets {
+    everyone: Option<Arc<BitSet>>,
+    /// Everyone's set united with one country's, per country with rules.
+    regions: HashMap<String, Arc<BitSet>>,
+}
+
+/// The exclusions for one version of the rules.
+pub struct Exclusions {
+    rules: Vec<ActiveRule>,
+    segments: Mutex<HashMap<SegmentId, Arc<SegmentSets>>>,
+}
+
+impl Exclusions {
+    fn empty() -> Exclusions {
+        Exclusions {
+            rules: Vec::new(),
+            segments: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Exclusions for `rules` (enabled non-regex hide, review and drop rules are used).
+    fn build(searcher: &tantivy::Searcher, fields: &Fields, rules: &[Rule]) -> Exclusions {
+        let scoring = EnableScoring::disabled_from_searcher(searcher);
+        let mut active = Vec::new();
+        for rule in rules.iter().filter(|r| r.enabled && r.kind != Kind::Regex) {
+            let query = match rule_query(fields, rule) {
+                Ok(Some(q)) => q,
+                Ok(None) => continue,
+                Err(e) => {
+                    tracing::error!(rule = %rule.id, error = %e, "rule has no index query");
+                    continue;
+                }
+            };
+            let weight = match query.weight(scoring) {
+                Ok(w) => w,
+                Err(e) => {
+                    tracing::error!(rule = %rule.id, error = %e, "rule query failed");
+                    continue;
+                }
+            };
+            let audience = match rule.action {
+                RuleAction::Hide if !rule.regions.is_empty() => {
+                    Audience::Regions(rule.regions.clone())
+                }
+                _ => Audience::Everyone,
+            };
+            active.push(ActiveRule { audience, weight });
+        }
+        Exclusions {
+            rules: active,
+            segments: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Whether no rule excludes anything.
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    fn compute(&self, segment: &SegmentReader) -> tantivy::Result<SegmentSets> {
+        let max = segment.max_doc();
+        let add = |rule: &ActiveRule, set: &mut BitSet| {
+            rule.weight
+                .for_each_no_score(segment, &mut |docs: &[DocId]| {
+                    for &doc in docs {
+                        set.insert(doc);
+                    }
+                })
+        };
+        let mut everyone: Option<BitSet> = None;
+        let mut by_region: HashMap<&str, Vec<&ActiveRule>> = HashMap::new();
+        for rule in &self.rules {
+            match &rule.audience {
+                Audience::Everyone => add(
+                    rule,
+                    everyone.get_or_insert_with(|| BitSet::with_max_value(max)),
+                )?,
+                Audience::Regions(regions) => {
+                    for region in regions {
+                        by_region.entry(region).or_default().push(rule);
+                    }
+                }
+            }
+        }
+        // A country's set starts as everyone's, so a search needs one set, not a union.
+        let mut regions = HashMap::new();
+        for (region, rules) in by_region {
+            let mut set = everyone
+                .clone()
+                .unwrap_or_else(|| BitSet::with_max_value(max));
+            for rule in rules {
+                add(rule, &mut set)?;
+            }
+            regions.insert(region.to_string(), Arc::new(set));
+        }
+        Ok(SegmentSets {
+            everyone: everyone.map(Arc::new),
+            regions,
+        })
+    }
+
+    fn sets(&self, segment: &SegmentReader) -> tantivy::Result<Arc<SegmentSets>> {
+        let id = segment.segment_id();
+        if let Some(sets) = self.segments.lock().get(&id) {
+            return Ok(sets.clone());
+        }
+        // Computed outside the lock: two searches racing on a fresh segment both compute it
+        // (cheap for a fresh segment), instead of every search waiting behind one.
+        let sets = Arc::new(self.compute(segment)?);
+        self.segments.lock().insert(id, sets.clone());
+        Ok(sets)
+    }
+
+    /// Computes the sets of every segment of `searcher` that lacks them, and forgets the
+    /// segments it no longer has.
+    pub fn warm(&self, searcher: &tantivy::Searcher) -> tantivy::Result<()> {
+        if self.is_empty() {
+            return Ok(());
+        }
+        for segment in searcher.segment_readers() {
+            self.sets(segment)?;
+        }
+        let live: std::collections::HashSet<SegmentId> = searcher
+            .segment_readers()
+            .iter()
+            .map(|s| s.segment_id())
+            .collect();
+        self.segments.lock().retain(|id, _| live.contains(id));
+        Ok(())
+    }
+
+    /// The documents of `segment` hidden from a user in `country`.
+    fn excluded(
+        &self,
+        segment: &SegmentReader,
+        country: Option<&str>,
+    ) -> tantivy::Result<Option<Arc<BitSet>>> {
+        let sets = self.sets(segment)?;
+        Ok(country
+            .and_then(|c| sets.regions.get(c).cloned())
+            .or_else(|| sets.everyone.clone()))
+    }
+}
+
+/// The current exclusions, swapped whole when rules change.
+pub struct Takedown {
+    current: ArcSwap<Exclusions>,
+    fields: Fields,
+}
+
+impl std::fmt::Debug for Takedown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Takedown")
+            .field("rules", &self.current.load().rules.len())
+            .finish()
+    }
+}
+
+impl Takedown {
+    /// No exclusions yet.
+    pub fn new(fields: Fields) -> Takedown {
+        Takedown {
+            current: ArcSwap::from_pointee(Exclusions::empty()),
+            fields,
+        }
+    }
+
+    /// The exclusions in force.
+    pub fn current(&self) -> Arc<Exclusions> {
+        self.current.load_full()
+    }
+
+    /// Builds the exclusions of `rules` for `searcher`'s segments and swaps them in; returns
+    /// how long the build took (the rule-to-effect latency for posts already indexed).
+    pub fn update(
+        &self,
+        searcher: &tantivy::Searcher,
+        rules: &[Rule],
+    ) -> tantivy::Result<Duration> {
+        let started = Instant::now();
+        let next = Exclusions::build(searcher, &self.fields, rules);
+        next.warm(searcher)?;
+        self.current.store(Arc::new(next));
+        Ok(started.elapsed())
+    }
+
+    /// The query matching what a user in `country` must not see, or `None` when nothing is
+    /// excluded.
+    pub fn exclusion_query(&self, country: Option<&str>) -> Option<Box<dyn Query>> {
+        let exclusions = self.current();
+        if exclusions.is_empty() {
+            return None;
+        }
+        Some(Box::new(Excluded {
+            exclusions,
+            country: country.map(str::to_string),
+        }))
+    }
+}
+
+/// The documents hidden from one user, as a query (used as a `MustNot` clause).
+#[derive(Clone)]
+struct Excluded {
+    exclusions: Arc<Exclusions>,
+    country: Option<String>,
+}
+
+impl std::fmt::Debug for Excluded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Excluded({:?})", self.country)
+    }
+}
+
+impl Query for Excluded {
+    fn weight(&self, _scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        Ok(Box::new(self.clone()))
+    }
+}
+
+impl Weight for Excluded {
+    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        match self.exclusions.excluded(reader, self.country.as_deref())? {
+            Some(set) => Ok(Box::new(ConstScorer::new(
+                BitSetDocSet::from((*set).clone()),
+                boost,
+            ))),
+            None => Ok(Box::new(EmptyScorer)),
+        }
+    }
+
+    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
+        let hidden = self
+            .exclusions
+            .excluded(reader, self.country.as_deref())?
+            .is_some_and(|set| set.contains(doc));
+        if hidden {
+            Ok(Explanation::new("hidden by a takedown rule", 1.0))
+        } else {
+            Err(tantivy::TantivyError::InvalidArgument(format!(
+                "document {doc} is not hidden"
+            )))
+        }
+    }
+}
