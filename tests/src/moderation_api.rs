@@ -340,3 +340,125 @@ fn the_audit_log_pages_and_cannot_be_changed_through_the_api() {
         assert_eq!(status, 405, "{method}");
     }
 }
+
+fn visible_keys(server: &TestServer, q: &str, country: Option<&str>) -> Vec<String> {
+    let token = server.token("u", Tier::Premium, Role::User, country);
+    let (status, body, _) = server.search_as(&token, &[("q", q), ("limit", "100")]);
+    assert_eq!(status, 200, "{body}");
+    let mut keys = TestServer::hit_keys(&body);
+    keys.sort();
+    assert_eq!(body["estimated_total"].as_u64().unwrap() as usize, keys.len(), "{body}");
+    keys
+}
+
+#[test]
+fn rules_take_down_posts_indexed_before_them_and_disabling_brings_them_back() {
+    let server = TestServer::start(|_| {});
+    server.ingest(
+        &[
+            post("shop_one", 1, 1, "2026-11-20T10:00:00Z", "Almaty закладки 24/7"),
+            post("shop_two", 2, 1, "2026-11-20T10:00:00Z", "Almaty З А К Л А Д К И"),
+            post("shop_three", 3, 1, "2026-11-20T10:00:00Z", "Almaty #ЗакладкиKZ"),
+            post("news_kz", 4, 1, "2026-11-20T10:00:00Z", "Almaty weather today"),
+        ]
+        .join("\n"),
+    );
+    let all = ["news_kz/1", "shop_one/1", "shop_three/1", "shop_two/1"];
+    assert_eq!(visible_keys(&server, "almaty", Some("KZ")), all);
+
+    let m = Moderator::new(&server, "m");
+    let (status, rule) = m.call(
+        Method::POST,
+        "/v1/rules",
+        Some(json!({"kind": "term", "pattern": "закладк*", "action": "hide", "regions": ["KZ"]})),
+    );
+    assert_eq!(status, 201, "{rule}");
+    // Effective when the API answers: no wait, no re-ingest.
+    assert_eq!(
+        visible_keys(&server, "almaty", Some("KZ")),
+        ["news_kz/1"],
+        "the spaced letters and the hashtag's words are seen through, as at ingest"
+    );
+    assert_eq!(visible_keys(&server, "almaty", Some("DE")), all);
+
+    let (status, _) = m.call(
+        Method::POST,
+        "/v1/rules",
+        Some(json!({"id": "tag", "kind": "hashtag", "pattern": "#закладкиkz", "action": "review"})),
+    );
+    assert_eq!(status, 201);
+    assert_eq!(visible_keys(&server, "almaty", Some("KZ")), ["news_kz/1"]);
+    assert_eq!(
+        visible_keys(&server, "almaty", Some("DE")),
+        ["news_kz/1", "shop_one/1", "shop_two/1"]
+    );
+
+    // Disabling the hide rule brings its posts back; deleting the review rule too.
+    let id = rule["id"].as_str().unwrap();
+    let (status, _) = m.call(
+        Method::PATCH,
+        &format!("/v1/rules/{id}"),
+        Some(json!({"enabled": false})),
+    );
+    assert_eq!(status, 200);
+    let (status, _) = m.call(Method::DELETE, "/v1/rules/tag", None);
+    assert_eq!(status, 200);
+    assert_eq!(visible_keys(&server, "almaty", Some("KZ")), all);
+}
+
+#[test]
+fn a_drop_rule_deletes_indexed_posts_and_keeps_them_out() {
+    let server = TestServer::start(|_| {});
+    server.ingest(
+        &[
+            post("shop_one", 1, 1, "2026-11-20T10:00:00Z", "Almaty https://klad-shop.cc/menu"),
+            post("shop_two", 2, 1, "2026-11-20T10:00:00Z", "Almaty see cdn.klad-shop.cc/a"),
+            post("news_kz", 3, 1, "2026-11-20T10:00:00Z", "Almaty weather today"),
+        ]
+        .join("\n"),
+    );
+    let m = Moderator::new(&server, "m");
+    let (status, _) = m.call(
+        Method::POST,
+        "/v1/rules",
+        Some(json!({"kind": "domain", "pattern": "klad-shop.cc", "action": "drop"})),
+    );
+    assert_eq!(status, 201);
+    assert_eq!(visible_keys(&server, "almaty", None), ["news_kz/1"]);
+    let (_, ready) = {
+        let resp = server.http.get(server.url("/readyz")).send().unwrap();
+        (resp.status(), resp.json::<Value>().unwrap())
+    };
+    assert_eq!(ready["docs"], 1, "deleted from the index, not only hidden: {ready}");
+    // A new version of a dropped post is dropped at ingest.
+    let summary = server.ingest(&post(
+        "shop_one",
+        1,
+        1,
+        "2026-11-21T10:00:00Z",
+        "Almaty https://klad-shop.cc/menu2",
+    ));
+    assert_eq!(summary["dropped"], 1, "{summary}");
+    assert_eq!(visible_keys(&server, "almaty", None), ["news_kz/1"]);
+}
+
+#[test]
+fn takedowns_hold_across_restarts() {
+    let server = TestServer::start(|_| {});
+    server.ingest(&post("shop_one", 1, 1, "2026-11-20T10:00:00Z", "Almaty мефедрон"));
+    let m = Moderator::new(&server, "m");
+    let (status, _) = m.call(
+        Method::POST,
+        "/v1/rules",
+        Some(json!({"kind": "term", "pattern": "мефедрон", "action": "review"})),
+    );
+    assert_eq!(status, 201);
+    let config = search_api::config::Config {
+        data: server.data.path().to_path_buf(),
+        secret: Some(crate::server::SECRET.into()),
+        ..Default::default()
+    };
+    let data = server.stop();
+    let server = TestServer::start_with(config, data);
+    assert_eq!(visible_keys(&server, "almaty", None), Vec::<String>::new());
+}
