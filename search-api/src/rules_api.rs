@@ -285,6 +285,94 @@ pub async fn delete_rule(
     Ok(Json(rule))
 }
 
+/// A draft rule's dry run.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PreviewAnswer {
+    /// Indexed posts the rule matches (whatever their current visibility).
+    pub matches: u64,
+    /// The newest of them (for a regex rule: the first found).
+    pub sample: Vec<crate::search::Hit>,
+    /// False when a regex scan ran out of time: `matches` counts the posts scanned so far.
+    pub complete: bool,
+}
+
+/// `POST /v1/rules/preview` parameters.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct PreviewParams {
+    /// Sample size, 1..=100 (default 20).
+    pub limit: Option<usize>,
+}
+
+/// Runs a draft rule over the indexed posts without saving or changing anything: how many
+/// posts it would catch, and the newest of them. Regex rules are answered by scanning the
+/// newest posts' text within a time budget (no index can answer a regex); the count is then
+/// a lower bound over the scanned posts.
+#[utoipa::path(post, path = "/v1/rules/preview", params(PreviewParams), request_body = Object,
+    responses((status = 200, body = PreviewAnswer), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn preview_rule(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(params): Query<PreviewParams>,
+    body: Bytes,
+) -> Result<Json<PreviewAnswer>, ApiError> {
+    moderator(&state, &headers)?;
+    let value: serde_json::Value = parse_json(&body)?;
+    let rule = filters::rules::parse_rule(value).map_err(ApiError::InvalidRule)?;
+    rule.check().map_err(ApiError::InvalidRule)?;
+    let limit = params.limit.unwrap_or(20).clamp(1, 100);
+    let answer = blocking(move || {
+        let engine = &state.engine;
+        let (matches, sample, complete) = match crate::takedown::rule_query(engine.fields(), &rule)
+            .map_err(ApiError::InvalidRule)?
+        {
+            Some(query) => {
+                let highlight = preview_highlight(&rule);
+                let (matches, sample) = engine.preview(query.as_ref(), &highlight, limit)?;
+                (matches, sample, true)
+            }
+            None => regex_preview(engine, &rule, limit)?,
+        };
+        Ok(PreviewAnswer {
+            matches,
+            sample,
+            complete,
+        })
+    })
+    .await?;
+    Ok(Json(answer))
+}
+
+/// Words to mark in a preview's snippets: the pattern's words in their indexed forms.
+fn preview_highlight(rule: &Rule) -> Vec<String> {
+    match rule.target() {
+        Ok(filters::rules::Target::Words { words, .. }) => words
+            .iter()
+            .flat_map(|w| indexer::analysis::query_variants(w).into_iter().flatten())
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// How long a regex preview may scan stored posts.
+const REGEX_PREVIEW_BUDGET: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// A regex rule's preview: the rule set's own matcher over the stored text of every post,
+/// within [`REGEX_PREVIEW_BUDGET`].
+fn regex_preview(
+    engine: &crate::search::Engine,
+    rule: &Rule,
+    limit: usize,
+) -> Result<(u64, Vec<crate::search::Hit>, bool), ApiError> {
+    let set = filters::RuleSet::build(vec![rule.clone()])
+        .map_err(|e| ApiError::InvalidRule(e.to_string()))?;
+    engine.scan_text(REGEX_PREVIEW_BUDGET, limit, |text| {
+        let normalized = filters::normalize::Normalized::new(text);
+        !set.matching(&filters::Subject::default(), &normalized)
+            .is_empty()
+    })
+}
+
 /// Every rule as a `RULES.json` array (the format `--rules` and import take).
 #[utoipa::path(get, path = "/v1/rules/export",
     responses((status = 200, body = Vec<Object>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),

@@ -540,6 +540,79 @@ impl Engine {
         })
     }
 
+    /// The posts `query` matches (a draft rule's dry run): how many, and the newest
+    /// `limit` as hits, snippets marking `highlight`. Ignores visibility: moderators see
+    /// everything a rule would catch, including posts already hidden.
+    pub fn preview(
+        &self,
+        query: &dyn Query,
+        highlight: &[String],
+        limit: usize,
+    ) -> Result<(u64, Vec<Hit>), ApiError> {
+        let searcher = self.searcher();
+        let newest = TopDocs::with_limit(limit.max(1))
+            .order_by_fast_field::<tantivy::DateTime>("date", tantivy::Order::Desc);
+        let (found, count) = searcher
+            .search(query, &(newest, Count))
+            .map_err(ApiError::internal)?;
+        let hits = found
+            .into_iter()
+            .take(limit)
+            .map(|(_, addr)| {
+                let doc: TantivyDocument = searcher.doc(addr).map_err(ApiError::internal)?;
+                let channel_id = doc
+                    .get_first(self.fields.channel_id)
+                    .and_then(|v| v.as_u64())
+                    .unwrap_or_default();
+                self.hit(&searcher, addr, (0.0, channel_id, 0), Sort::Date, highlight)
+            })
+            .collect::<Result<_, _>>()?;
+        Ok((count as u64, hits))
+    }
+
+    /// Scans the stored text of every live post, segment by segment, for `matches`, until
+    /// `budget` is spent: (matches found, the first `limit` as hits, whether the scan
+    /// finished). For what no index can answer (a regex rule's preview).
+    pub fn scan_text(
+        &self,
+        budget: Duration,
+        limit: usize,
+        mut matches: impl FnMut(&str) -> bool,
+    ) -> Result<(u64, Vec<Hit>, bool), ApiError> {
+        let started = Instant::now();
+        let searcher = self.searcher();
+        let mut found = 0u64;
+        let mut hits = Vec::new();
+        for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+            let store = segment.get_store_reader(64).map_err(ApiError::internal)?;
+            for doc in 0..segment.max_doc() {
+                if segment.is_deleted(doc) {
+                    continue;
+                }
+                if doc % 256 == 0 && started.elapsed() > budget {
+                    return Ok((found, hits, false));
+                }
+                let stored: TantivyDocument = store.get(doc).map_err(ApiError::internal)?;
+                let Some(text) = stored.get_first(self.fields.text).and_then(|v| v.as_str()) else {
+                    continue; // a tombstone
+                };
+                if !matches(text) {
+                    continue;
+                }
+                found += 1;
+                if hits.len() < limit {
+                    let channel_id = stored
+                        .get_first(self.fields.channel_id)
+                        .and_then(|v| v.as_u64())
+                        .unwrap_or_default();
+                    let addr = DocAddress::new(ord as u32, doc);
+                    hits.push(self.hit(&searcher, addr, (0.0, channel_id, 0), Sort::Date, &[])?);
+                }
+            }
+        }
+        Ok((found, hits, true))
+    }
+
     /// Builds the tiers' queries and the tokens to highlight.
     fn plan(&self, req: &SearchRequest) -> Plan {
         let f = &self.fields;

@@ -34,6 +34,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(rules_api::list_rules).post(rules_api::create_rule),
         )
         .route("/v1/rules/export", get(rules_api::export_rules))
+        .route("/v1/rules/preview", post(rules_api::preview_rule))
         .route("/v1/rules/import", post(rules_api::import_rules))
         .route(
             "/v1/rules/{id}",

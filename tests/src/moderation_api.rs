@@ -347,7 +347,11 @@ fn visible_keys(server: &TestServer, q: &str, country: Option<&str>) -> Vec<Stri
     assert_eq!(status, 200, "{body}");
     let mut keys = TestServer::hit_keys(&body);
     keys.sort();
-    assert_eq!(body["estimated_total"].as_u64().unwrap() as usize, keys.len(), "{body}");
+    assert_eq!(
+        body["estimated_total"].as_u64().unwrap() as usize,
+        keys.len(),
+        "{body}"
+    );
     keys
 }
 
@@ -356,10 +360,34 @@ fn rules_take_down_posts_indexed_before_them_and_disabling_brings_them_back() {
     let server = TestServer::start(|_| {});
     server.ingest(
         &[
-            post("shop_one", 1, 1, "2026-11-20T10:00:00Z", "Almaty закладки 24/7"),
-            post("shop_two", 2, 1, "2026-11-20T10:00:00Z", "Almaty З А К Л А Д К И"),
-            post("shop_three", 3, 1, "2026-11-20T10:00:00Z", "Almaty #ЗакладкиKZ"),
-            post("news_kz", 4, 1, "2026-11-20T10:00:00Z", "Almaty weather today"),
+            post(
+                "shop_one",
+                1,
+                1,
+                "2026-11-20T10:00:00Z",
+                "Almaty закладки 24/7",
+            ),
+            post(
+                "shop_two",
+                2,
+                1,
+                "2026-11-20T10:00:00Z",
+                "Almaty З А К Л А Д К И",
+            ),
+            post(
+                "shop_three",
+                3,
+                1,
+                "2026-11-20T10:00:00Z",
+                "Almaty #ЗакладкиKZ",
+            ),
+            post(
+                "news_kz",
+                4,
+                1,
+                "2026-11-20T10:00:00Z",
+                "Almaty weather today",
+            ),
         ]
         .join("\n"),
     );
@@ -411,9 +439,27 @@ fn a_drop_rule_deletes_indexed_posts_and_keeps_them_out() {
     let server = TestServer::start(|_| {});
     server.ingest(
         &[
-            post("shop_one", 1, 1, "2026-11-20T10:00:00Z", "Almaty https://klad-shop.cc/menu"),
-            post("shop_two", 2, 1, "2026-11-20T10:00:00Z", "Almaty see cdn.klad-shop.cc/a"),
-            post("news_kz", 3, 1, "2026-11-20T10:00:00Z", "Almaty weather today"),
+            post(
+                "shop_one",
+                1,
+                1,
+                "2026-11-20T10:00:00Z",
+                "Almaty https://klad-shop.cc/menu",
+            ),
+            post(
+                "shop_two",
+                2,
+                1,
+                "2026-11-20T10:00:00Z",
+                "Almaty see cdn.klad-shop.cc/a",
+            ),
+            post(
+                "news_kz",
+                3,
+                1,
+                "2026-11-20T10:00:00Z",
+                "Almaty weather today",
+            ),
         ]
         .join("\n"),
     );
@@ -429,7 +475,10 @@ fn a_drop_rule_deletes_indexed_posts_and_keeps_them_out() {
         let resp = server.http.get(server.url("/readyz")).send().unwrap();
         (resp.status(), resp.json::<Value>().unwrap())
     };
-    assert_eq!(ready["docs"], 1, "deleted from the index, not only hidden: {ready}");
+    assert_eq!(
+        ready["docs"], 1,
+        "deleted from the index, not only hidden: {ready}"
+    );
     // A new version of a dropped post is dropped at ingest.
     let summary = server.ingest(&post(
         "shop_one",
@@ -445,7 +494,13 @@ fn a_drop_rule_deletes_indexed_posts_and_keeps_them_out() {
 #[test]
 fn takedowns_hold_across_restarts() {
     let server = TestServer::start(|_| {});
-    server.ingest(&post("shop_one", 1, 1, "2026-11-20T10:00:00Z", "Almaty мефедрон"));
+    server.ingest(&post(
+        "shop_one",
+        1,
+        1,
+        "2026-11-20T10:00:00Z",
+        "Almaty мефедрон",
+    ));
     let m = Moderator::new(&server, "m");
     let (status, _) = m.call(
         Method::POST,
@@ -461,4 +516,81 @@ fn takedowns_hold_across_restarts() {
     let data = server.stop();
     let server = TestServer::start_with(config, data);
     assert_eq!(visible_keys(&server, "almaty", None), Vec::<String>::new());
+}
+
+#[test]
+fn preview_counts_and_samples_without_changing_anything() {
+    let server = TestServer::start(|_| {});
+    server.ingest(
+        &[
+            post(
+                "shop_one",
+                1,
+                1,
+                "2026-11-20T10:00:00Z",
+                "Almaty закладки 24/7",
+            ),
+            post(
+                "shop_two",
+                2,
+                1,
+                "2026-11-21T10:00:00Z",
+                "Almaty З А К Л А Д К И",
+            ),
+            post(
+                "news_kz",
+                3,
+                1,
+                "2026-11-20T10:00:00Z",
+                "Almaty <script>alert(1)</script> продам ствол",
+            ),
+        ]
+        .join("\n"),
+    );
+    let m = Moderator::new(&server, "m");
+    let (status, answer) = m.call(
+        Method::POST,
+        "/v1/rules/preview?limit=1",
+        Some(json!({"kind": "term", "pattern": "закладк*", "action": "hide", "regions": ["KZ"]})),
+    );
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["matches"], 2);
+    assert_eq!(answer["complete"], true);
+    let sample = answer["sample"].as_array().unwrap();
+    assert_eq!(sample.len(), 1);
+    assert_eq!(sample[0]["channel"], "shop_two", "newest first");
+
+    let (status, answer) = m.call(
+        Method::POST,
+        "/v1/rules/preview",
+        Some(json!({"kind": "regex", "pattern": "продам\\s+ствол", "action": "review"})),
+    );
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["matches"], 1);
+    let snippet = answer["sample"][0]["snippet"].as_str().unwrap();
+    assert!(!snippet.contains("<script>"), "escaped: {snippet}");
+
+    let (status, err) = m.call(
+        Method::POST,
+        "/v1/rules/preview",
+        Some(json!({"kind": "regex", "pattern": "(", "action": "review"})),
+    );
+    assert_eq!(status, 400);
+    assert_eq!(err["error"]["code"], "invalid_rule");
+
+    // Nothing saved, nothing hidden, nothing audited.
+    let (_, rules) = m.call(Method::GET, "/v1/rules", None);
+    assert_eq!(rules["rules"], json!([]));
+    let (_, log) = m.call(Method::GET, "/v1/audit", None);
+    assert_eq!(log["entries"], json!([]));
+    assert_eq!(visible_keys(&server, "almaty", Some("KZ")).len(), 3);
+    let user = server.premium();
+    let (status, _) = call(
+        &server,
+        &user,
+        Method::POST,
+        "/v1/rules/preview",
+        Some(json!({})),
+    );
+    assert_eq!(status, 403);
 }
