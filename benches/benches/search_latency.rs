@@ -2,7 +2,7 @@
 //!
 //! `cargo bench -p benches --bench search_latency [-- POSTS [QUERIES]]` (defaults 1000000
 //! posts, 400 queries). Builds the index with the full ingest pipeline (kept under
-//! `target/bench-data/search-POSTS` and reused by later runs), then runs each query set one
+//! `target/bench-data/index-v2-POSTS` by `benches::corpus_index` and reused by later runs), then runs each query set one
 //! request at a time, warm, in three ways:
 //! - bare: a Tantivy `BooleanQuery` of the words' terms, top 20 by BM25 plus count, stored
 //!   documents loaded;
@@ -36,34 +36,8 @@ fn main() -> anyhow::Result<()> {
         .and_then(|a| a.parse().ok())
         .unwrap_or(1_000_000);
     let n_queries: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(400);
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let data = root.join(format!("target/bench-data/search-{posts}"));
+    let data = benches::corpus_index(posts)?;
     let corpus = data.join("corpus.ndjson");
-    if !data.join("ready").exists() {
-        std::fs::create_dir_all(&data)?;
-        eprintln!("building a {posts}-post index in {}", data.display());
-        let mut out = std::io::BufWriter::new(std::fs::File::create(&corpus)?);
-        fixtures::generate(
-            &fixtures::GenConfig {
-                posts,
-                seed: 1,
-                ..Default::default()
-            },
-            &mut out,
-            None,
-        )?;
-        drop(out);
-        let summary = indexer::ingest::ingest(
-            &indexer::ingest::IngestOptions::new(&data),
-            &[indexer::ingest::Source::File(corpus.clone())],
-            Arc::new(filters::NoRules),
-        )?;
-        eprintln!(
-            "indexed {} posts in {:.1}s",
-            summary.indexed, summary.elapsed_s
-        );
-        std::fs::write(data.join("ready"), "ok")?;
-    }
     let queries = make_queries(&corpus, n_queries)?;
     eprintln!("{} queries, e.g. {:?}", queries.len(), &queries[..4]);
 
@@ -75,8 +49,6 @@ fn main() -> anyhow::Result<()> {
     };
     config.limits.rate_per_second = 1_000_000;
     config.limits.rate_burst = 1_000_000;
-    // The bench index is built without rules; an empty rules database goes with it.
-    moderation::Store::open_or_create(&data)?;
     let state = Arc::new(AppState::open(config, None)?);
     let engine = state.engine.clone();
     let searcher = engine.searcher();

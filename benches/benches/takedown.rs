@@ -71,7 +71,9 @@ fn main() -> anyhow::Result<()> {
         Rule::new("", Kind::Hashtag, "#crypto", RuleAction::Hide).in_regions(&["KZ"]),
     ));
 
-    println!("\n{posts} posts; rule-to-effect = store + new filters engine + takedown sets swapped\n");
+    println!(
+        "\n{posts} posts; rule-to-effect = store + new filters engine + takedown sets swapped\n"
+    );
     println!("| rules in force | new rule | effect ms | posts hidden in KZ |");
     println!("| ---: | --- | ---: | ---: |");
     let mut background = 0usize;
@@ -83,8 +85,13 @@ fn main() -> anyhow::Result<()> {
             .take(target - background)
             .enumerate()
             .map(|(i, (w, _))| {
-                Rule::new(&format!("bg{}", background + i), Kind::Term, w, RuleAction::Hide)
-                    .in_regions(&["UZ"])
+                Rule::new(
+                    &format!("bg{}", background + i),
+                    Kind::Term,
+                    w,
+                    RuleAction::Hide,
+                )
+                .in_regions(&["UZ"])
             })
             .collect();
         if !extra.is_empty() {
@@ -94,15 +101,16 @@ fn main() -> anyhow::Result<()> {
         for (name, rule) in &cases {
             let started = Instant::now();
             let stored = state.moderation.create_rule(rule.clone(), "bench", None)?;
-            search_api::rules_api::reload_policy(&state)
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            search_api::rules_api::reload_policy(&state).map_err(|e| anyhow::anyhow!("{e}"))?;
             let took = started.elapsed();
             let hidden = hidden_count(&state, rule)?;
             println!(
                 "| {background} | {name} | {:.0} | {hidden} |",
                 took.as_secs_f64() * 1e3
             );
-            state.moderation.delete_rule(&stored.id, None, "bench", None)?;
+            state
+                .moderation
+                .delete_rule(&stored.id, None, "bench", None)?;
         }
     }
     search_api::rules_api::reload_policy(&state).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -116,7 +124,9 @@ fn main() -> anyhow::Result<()> {
         .collect();
     let with_rules = measure(&state, &queries);
     for rule in state.moderation.rules()? {
-        state.moderation.delete_rule(&rule.id, None, "bench", None)?;
+        state
+            .moderation
+            .delete_rule(&rule.id, None, "bench", None)?;
     }
     search_api::rules_api::reload_policy(&state).map_err(|e| anyhow::anyhow!("{e}"))?;
     let without = measure(&state, &queries);
@@ -151,7 +161,10 @@ fn vocabulary(state: &AppState) -> anyhow::Result<Vec<(String, u64)>> {
             continue;
         };
         if word.chars().count() >= 4 && word.chars().all(char::is_alphabetic) {
-            words.push((word.to_string(), (stream.value().doc_freq as f64 * scale) as u64));
+            words.push((
+                word.to_string(),
+                (stream.value().doc_freq as f64 * scale) as u64,
+            ));
         }
     }
     words.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
