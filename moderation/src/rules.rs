@@ -186,7 +186,16 @@ impl Store {
         rule.created_at = Some(at.clone());
         rule.version = Some(1);
         write(&tx, &rule, actor, &at)?;
-        crate::audit::append(&tx, &at, actor, "rule.create", &rule.id, None, Some(&rule), note)?;
+        crate::audit::append(
+            &tx,
+            &at,
+            actor,
+            "rule.create",
+            &rule.id,
+            None,
+            Some(&rule),
+            note,
+        )?;
         tx.commit()?;
         Ok(rule)
     }
@@ -277,7 +286,16 @@ impl Store {
             });
         }
         tx.execute("DELETE FROM rules WHERE id = ?1", [id])?;
-        crate::audit::append(&tx, &now(), actor, "rule.delete", id, Some(&old), None, note)?;
+        crate::audit::append(
+            &tx,
+            &now(),
+            actor,
+            "rule.delete",
+            id,
+            Some(&old),
+            None,
+            note,
+        )?;
         tx.commit()?;
         Ok(old)
     }

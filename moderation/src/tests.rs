@@ -275,7 +275,11 @@ fn a_missing_database_beside_an_index_is_an_error() {
 #[test]
 fn a_corrupt_database_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join(FILE_NAME), b"this is not a database at all, really").unwrap();
+    std::fs::write(
+        dir.path().join(FILE_NAME),
+        b"this is not a database at all, really",
+    )
+    .unwrap();
     let err = Store::open(dir.path()).unwrap_err();
     assert!(matches!(err, Error::Corrupt { .. }), "{err}");
 }
