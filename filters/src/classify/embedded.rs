@@ -17,7 +17,7 @@ pub const DEFAULT_MODELS: &[&[u8]] = &[
 /// "Classifiers"): spam at 0.9 flags 0.09% of real Telegram news posts and none of 38 000
 /// held-out generated ordinary posts, at cross-validated precision 0.997 and recall 0.873;
 /// toxic (Russian only) at 0.8 flags 0.03% of the news posts, at precision 0.72 and recall
-/// 0.26 (the toxicity model is weak: 3 000 comments). Together: 0.18% of news posts.
+/// 0.26 (the toxicity model is weak: 3 000 comments). Together: 0.12% of news posts.
 pub fn default_configs() -> Vec<ClassifierConfig> {
     vec![review("spam", 0.9), review("toxic", 0.8)]
 }
