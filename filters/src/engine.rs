@@ -59,13 +59,13 @@ impl Engine {
     pub fn verdict_normalized(&self, post: &Subject<'_>, text: &Normalized) -> Verdict {
         self.rules
             .verdict_normalized(post, text)
-            .merge(self.classifiers.verdict(text))
+            .merge(self.classifiers.verdict(text, post.lang))
     }
 }
 
 impl Policy for Engine {
     fn verdict(&self, post: &Subject<'_>) -> Verdict {
-        let text = if self.rules.reads_text() || self.classifiers.is_active() {
+        let text = if self.rules.reads_text() || self.classifiers.reads(post.lang) {
             Normalized::new(post.text)
         } else {
             Normalized::default()

@@ -88,7 +88,25 @@ pub fn folds(labels: &[bool], k: usize, seed: u64) -> Vec<usize> {
     fold
 }
 
+/// Fold (0..k) of each example when examples come in groups that must not straddle folds
+/// (a generated channel's posts share its vocabulary and templates, so a channel split across
+/// folds would leak): every group goes whole to one fold, groups dealt round-robin in a
+/// seeded order.
+pub fn group_folds(groups: &[u64], k: usize, seed: u64) -> Vec<usize> {
+    let mut distinct: Vec<u64> = groups.to_vec();
+    distinct.sort_unstable();
+    distinct.dedup();
+    SplitMix(seed).shuffle(&mut distinct);
+    let fold_of: std::collections::HashMap<u64, usize> = distinct
+        .into_iter()
+        .enumerate()
+        .map(|(n, g)| (g, n % k))
+        .collect();
+    groups.iter().map(|g| fold_of[g]).collect()
+}
+
 /// Out-of-fold score of every example: each fold scored by a model trained on the others.
+/// Folds are stratified by label ([`folds`]).
 pub fn cross_validate(
     spec: &FeatureSpec,
     examples: &[Example],
@@ -96,13 +114,23 @@ pub fn cross_validate(
     config: &TrainConfig,
 ) -> Vec<f32> {
     let labels: Vec<bool> = examples.iter().map(|e| e.positive).collect();
-    let fold = folds(&labels, k, config.seed);
+    cross_validate_folds(spec, examples, &folds(&labels, k, config.seed), config)
+}
+
+/// Out-of-fold score of every example, with the folds given (`fold[i]` in `0..k`).
+pub fn cross_validate_folds(
+    spec: &FeatureSpec,
+    examples: &[Example],
+    fold: &[usize],
+    config: &TrainConfig,
+) -> Vec<f32> {
+    let k = fold.iter().max().map_or(0, |&f| f + 1);
     let mut scores = vec![0f32; examples.len()];
     let mut features = Vec::new();
     for f in 0..k {
         let training: Vec<&Example> = examples
             .iter()
-            .zip(&fold)
+            .zip(fold)
             .filter(|&(_, &g)| g != f)
             .map(|(e, _)| e)
             .collect();
@@ -127,6 +155,20 @@ mod tests {
         assert!((m.precision - 1.0 / 3.0).abs() < 1e-6);
         assert!((m.recall - 0.5).abs() < 1e-6);
         assert!((m.f1 - 0.4).abs() < 1e-6);
+    }
+
+    #[test]
+    fn groups_stay_in_one_fold() {
+        let groups: Vec<u64> = (0..200).map(|i| i % 17).collect();
+        let fold = group_folds(&groups, 5, 3);
+        for (i, g) in groups.iter().enumerate() {
+            let first = groups.iter().position(|h| h == g).unwrap();
+            assert_eq!(fold[i], fold[first]);
+        }
+        for f in 0..5 {
+            assert!(fold.contains(&f), "fold {f} is empty");
+        }
+        assert_eq!(fold, group_folds(&groups, 5, 3));
     }
 
     #[test]

@@ -133,8 +133,9 @@ impl Classifiers {
         self.configs.iter().any(|c| c.enabled)
     }
 
-    /// Score of every enabled category, in configuration order.
-    pub fn scores(&self, text: &Normalized) -> Vec<(&ClassifierConfig, f32)> {
+    /// Score of every enabled category whose model reads `lang` (see [`Model::reads`]), in
+    /// configuration order. A post in a language no model knows is not even featurized.
+    pub fn scores(&self, text: &Normalized, lang: Option<&str>) -> Vec<(&ClassifierConfig, f32)> {
         let mut out = Vec::new();
         let mut features = Vec::new();
         let mut features_of: Option<&FeatureSpec> = None;
@@ -146,6 +147,9 @@ impl Classifiers {
             else {
                 continue;
             };
+            if !model.reads(lang) {
+                continue;
+            }
             let spec = &model.header.spec;
             if features_of != Some(spec) {
                 features.clear();
@@ -157,10 +161,20 @@ impl Classifiers {
         out
     }
 
-    /// The verdict of the classifiers: each category at or above its threshold contributes
-    /// its action, with the category and score as the reason.
-    pub fn verdict(&self, text: &Normalized) -> Verdict {
-        self.scores(text)
+    /// Whether any enabled category would score a post in `lang`: when none would, the
+    /// engine need not normalize the text for the classifiers.
+    pub fn reads(&self, lang: Option<&str>) -> bool {
+        self.configs.iter().filter(|c| c.enabled).any(|c| {
+            self.models
+                .iter()
+                .any(|m| m.header.category == c.category && m.reads(lang))
+        })
+    }
+
+    /// The verdict of the classifiers on a post in `lang`: each category at or above its
+    /// threshold contributes its action, with the category and score as the reason.
+    pub fn verdict(&self, text: &Normalized, lang: Option<&str>) -> Verdict {
+        self.scores(text, lang)
             .into_iter()
             .filter(|(c, score)| *score >= c.threshold)
             .fold(Verdict::index(), |verdict, (c, score)| {
@@ -172,5 +186,95 @@ impl Classifiers {
                     }],
                 })
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A model that scores every text at sigmoid(2), restricted to `langs`.
+    fn model(category: &str, langs: &[&str]) -> Model {
+        let spec = FeatureSpec {
+            bits: 8,
+            ..FeatureSpec::default()
+        };
+        Model {
+            header: ModelHeader {
+                category: category.into(),
+                spec: spec.clone(),
+                trained_on: Vec::new(),
+                examples: 0,
+                suggested_threshold: 0.5,
+                langs: langs.iter().map(|l| l.to_string()).collect(),
+            },
+            bias: 2.0,
+            weights: vec![0.0; spec.dim()],
+        }
+    }
+
+    fn config(category: &str) -> ClassifierConfig {
+        ClassifierConfig {
+            category: category.into(),
+            threshold: 0.5,
+            action: RuleAction::Review,
+            regions: Vec::new(),
+            enabled: true,
+        }
+    }
+
+    #[test]
+    fn models_score_only_their_languages() {
+        let classifiers = Classifiers::new(
+            vec![model("spam", &[]), model("toxic", &["ru"])],
+            &[config("spam"), config("toxic")],
+        )
+        .unwrap();
+        let text = Normalized::new("any text");
+        let categories = |lang| -> Vec<String> {
+            classifiers
+                .scores(&text, lang)
+                .into_iter()
+                .map(|(c, _)| c.category.clone())
+                .collect()
+        };
+        assert_eq!(categories(Some("ru")), ["spam", "toxic"]);
+        assert_eq!(categories(Some("kk")), ["spam"]);
+        assert_eq!(
+            categories(None),
+            ["spam", "toxic"],
+            "unknown language: scored"
+        );
+        assert_eq!(categories(Some("und")), ["spam", "toxic"]);
+        assert_eq!(classifiers.verdict(&text, Some("kk")).reasons.len(), 1);
+    }
+
+    #[test]
+    fn a_language_no_model_reads_is_not_featurized() {
+        let classifiers =
+            Classifiers::new(vec![model("toxic", &["ru"])], &[config("toxic")]).unwrap();
+        assert!(classifiers.reads(Some("ru")));
+        assert!(classifiers.reads(None));
+        assert!(!classifiers.reads(Some("kk")));
+        assert_eq!(
+            classifiers.verdict(&Normalized::new("x"), Some("kk")),
+            Verdict::index()
+        );
+    }
+
+    #[test]
+    fn the_engine_passes_the_post_language_on() {
+        use crate::{Action, Engine, Policy, Subject};
+        let classifiers =
+            Classifiers::new(vec![model("toxic", &["ru"])], &[config("toxic")]).unwrap();
+        let engine = Engine::new(Arc::new(crate::RuleSet::empty()), classifiers);
+        let post = |lang| Subject {
+            text: "текст",
+            lang,
+            ..Subject::default()
+        };
+        assert_eq!(engine.verdict(&post(Some("ru"))).action, Action::Review);
+        assert_eq!(engine.verdict(&post(Some("kk"))).action, Action::Index);
+        assert_eq!(engine.verdict(&post(None)).action, Action::Review);
     }
 }

@@ -33,6 +33,10 @@ pub struct ModelHeader {
     /// The threshold that maximised F1 in cross-validation, as a starting point for
     /// configuration.
     pub suggested_threshold: f32,
+    /// Languages (ISO 639-1) the model was trained on and scores; empty means any. Files
+    /// written before this field existed read as empty.
+    #[serde(default)]
+    pub langs: Vec<String>,
 }
 
 /// Logistic regression over hashed features.
@@ -67,6 +71,20 @@ impl Model {
     /// Probability (0..=1) that a text with these features is in the category.
     pub fn score(&self, features: &[u32]) -> f32 {
         sigmoid(self.margin(features))
+    }
+
+    /// Whether the model scores a post in `lang`: it scores any language when it lists none,
+    /// and any post whose language is unknown (`None`, `und`), since a post the detector could
+    /// not place may still be in one of its languages.
+    pub fn reads(&self, lang: Option<&str>) -> bool {
+        match lang {
+            Some(lang) if !self.header.langs.is_empty() && lang != "und" => self
+                .header
+                .langs
+                .iter()
+                .any(|l| l.eq_ignore_ascii_case(lang)),
+            _ => true,
+        }
     }
 
     /// Rounds the weights to what the file stores, so that the in-memory model and the file
@@ -204,6 +222,7 @@ mod tests {
                 trained_on: vec!["test".into()],
                 examples: 2,
                 suggested_threshold: 0.5,
+                langs: vec!["ru".into()],
             },
             bias: -0.5,
             weights,
@@ -217,6 +236,33 @@ mod tests {
         let back = Model::from_bytes(&m.to_bytes()).unwrap();
         assert_eq!(back, m);
         assert!((back.score(&[3, 200]) - m.score(&[3, 200])).abs() < 1e-6);
+    }
+
+    #[test]
+    fn old_headers_without_langs_read_as_any_language() {
+        let mut m = model();
+        m.header.langs.clear();
+        let bytes = m.to_bytes();
+        let json = serde_json::to_string(&m.header).unwrap();
+        let old = json.replace(r#","langs":[]"#, "");
+        assert_ne!(json, old);
+        let mut file = bytes[..8].to_vec();
+        file.extend_from_slice(&(old.len() as u32).to_le_bytes());
+        file.extend_from_slice(old.as_bytes());
+        file.extend_from_slice(&bytes[12 + json.len()..]);
+        let back = Model::from_bytes(&file).unwrap();
+        assert!(back.header.langs.is_empty());
+        assert!(back.reads(Some("kk")));
+    }
+
+    #[test]
+    fn language_gating() {
+        let m = model();
+        assert!(m.reads(Some("ru")));
+        assert!(m.reads(Some("RU")));
+        assert!(!m.reads(Some("kk")));
+        assert!(m.reads(None));
+        assert!(m.reads(Some("und")));
     }
 
     #[test]

@@ -43,7 +43,7 @@ pub struct TrainConfig {
     pub learning_rate: f32,
     /// L2 penalty, applied to the weights an example touches.
     pub l2: f32,
-    /// Weigh classes inversely to their frequency, so the rare class counts as much.
+    /// Weigh classes inversely to their total example weight, so the rare class counts as much.
     pub balance: bool,
     /// Seed of the shuffle.
     pub seed: u64,
@@ -99,9 +99,18 @@ pub fn train(
             f
         })
         .collect();
-    let positives = examples.iter().filter(|e| e.positive).count().max(1) as f32;
-    let negatives = (examples.len() as f32 - positives).max(1.0);
-    let total = examples.len() as f32;
+    // Class weights from the examples' weights, not their number: a large data set given a
+    // small weight must not tip the balance by its size.
+    let weight_of = |positive: bool| {
+        examples
+            .iter()
+            .filter(|e| e.positive == positive)
+            .map(|e| e.weight)
+            .sum::<f32>()
+            .max(1.0)
+    };
+    let (positives, negatives) = (weight_of(true), weight_of(false));
+    let total = positives + negatives;
     let (w_pos, w_neg) = if config.balance {
         (total / (2.0 * positives), total / (2.0 * negatives))
     } else {
@@ -147,6 +156,7 @@ pub fn train(
             trained_on: Vec::new(),
             examples: examples.len(),
             suggested_threshold: 0.5,
+            langs: Vec::new(),
         },
         bias,
         weights,

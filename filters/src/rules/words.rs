@@ -6,7 +6,7 @@
 //! the same whatever the patterns are, while an automaton's speed depends on them (MEASURED.md:
 //! 100k adversarial Cyrillic patterns, 29-38 MB/s as an NFA, 6.6 s to build as a DFA). The
 //! `rules` bench runs both on the same 100k terms: 169 MiB/s for this matcher, 141 MiB/s for
-//! an overlapping Aho-Corasick NFA (see `RESULTS.md`).
+//! an overlapping Aho-Corasick NFA (see `benches/RESULTS.md`, "Filters").
 //!
 //! Layout: every key (a whole word, a phrase's first word, a prefix) is hashed once into a
 //! 64-bit value. A bit array of 2^22 bits (a Bloom filter, two bits per key) answers "surely not a key" for most words while

@@ -1,13 +1,15 @@
 //! `filters`: check posts against rules and classifiers, train and evaluate the classifiers.
 //!
 //! * `filters check --rules RULES.json [FILE|-]`: one verdict line per post;
-//! * `filters train [--data DIR] [--out DIR]`: rebuild the default models;
-//! * `filters eval [--data DIR]`: 5-fold cross-validated precision, recall and F1.
+//! * `filters train [--data DIR] [--generated FILE] [--out DIR]`: rebuild the default models;
+//! * `filters eval [--data DIR] [--generated FILE] [--held-out FILE]`: 5-fold cross-validated
+//!   precision, recall and F1; false positives and recall on held-out posts.
 //!
 //! Exit codes: 0 done, 1 failure (unreadable file...), 2 invalid rules or configuration.
 
 mod check;
 mod datasets;
+mod heldout;
 mod learn;
 
 use clap::{Parser, Subcommand};
