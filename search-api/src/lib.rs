@@ -28,6 +28,7 @@ pub mod limits;
 pub mod live;
 pub mod metrics;
 pub mod query;
+pub mod rank;
 pub mod rules_api;
 pub mod safe_seek;
 pub mod search;

@@ -20,6 +20,7 @@
 use crate::config::Ranking;
 use crate::error::ApiError;
 use crate::query::ParsedQuery;
+use crate::rank::{Collect, Key, Ranker};
 use crate::safe_seek::SafeSeek;
 use crate::snippet;
 use base64::Engine as _;
@@ -27,16 +28,14 @@ use indexer::analysis::query_variants;
 use indexer::schema::{self, Fields};
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::Bound;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
     BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery,
 };
 use tantivy::schema::{IndexRecordOption, Value};
-use tantivy::{DocAddress, IndexReader, Searcher, SegmentReader, TantivyDocument, Term};
+use tantivy::{DocAddress, IndexReader, Searcher, TantivyDocument, Term};
 
 /// Stop words never required by tier 1 (they still count when present). Short lists of the
 /// commonest function words of the supported languages; a word is a stop word in any of them.
@@ -346,7 +345,7 @@ impl Snapshots {
 
 /// The search engine over one index reader.
 pub struct Engine {
-    engagement: Arc<EngagementCache>,
+    ranker: Ranker,
     reader: IndexReader,
     fields: Fields,
     ranking: Ranking,
@@ -354,14 +353,15 @@ pub struct Engine {
     takedown: crate::takedown::Takedown,
 }
 
-/// The sort key: (score or date, channel_id, post_id), descending.
-type Key = (f64, u64, u64);
+/// Most tier-1 matches remembered for tier 2's fast form (tier 2 runs only when tier 1 is
+/// short of a page, so this is rarely reached).
+const TIER1_MATCHES_CAP: usize = 256;
 
 impl Engine {
     /// An engine reading through `reader`.
     pub fn new(reader: IndexReader, fields: Fields, ranking: Ranking) -> Engine {
         Engine {
-            engagement: Arc::default(),
+            ranker: Ranker::new(ranking.clone()),
             reader,
             snapshots: Snapshots::new(),
             takedown: crate::takedown::Takedown::new(fields.clone()),
@@ -412,10 +412,20 @@ impl Engine {
         let mut hits: Vec<(u8, Key, DocAddress)> = Vec::new();
         let mut total = 0u64;
         let mut more = false;
-        for (tier, query) in plan.tiers.iter().enumerate() {
+        // Every tier-1 match, when few: tier 2's fast form leaves them out by address.
+        let mut tier1_matches: Option<HashSet<DocAddress>> = None;
+        let wants_tier1_matches = plan.tiers.get(1).is_some_and(|t| t.minus_tier1.is_some());
+        for (tier, t) in plan.tiers.iter().enumerate() {
             let tier = tier as u8 + 1;
             let after = match &cursor {
-                Some(c) if c.t > tier => continue,
+                Some(c) if c.t > tier => {
+                    if wants_tier1_matches {
+                        tier1_matches =
+                            crate::rank::matches(&searcher, t.query.as_ref(), TIER1_MATCHES_CAP)
+                                .map_err(ApiError::internal)?;
+                    }
+                    continue;
+                }
                 Some(c) if c.t == tier => Some(c.k),
                 _ => None,
             };
@@ -424,10 +434,40 @@ impl Engine {
             if hits.len() > req.limit {
                 break;
             }
-            let want = req.limit + 1 - hits.len();
-            let (found, count) = self.top(&searcher, query.as_ref(), want, after, req.sort, now)?;
-            total += count;
-            hits.extend(found.into_iter().map(|(k, d)| (tier, k, d)));
+            let mut collect = Collect {
+                n: req.limit + 1 - hits.len(),
+                after,
+                sort: req.sort,
+                now,
+                prune: t.prune,
+                exclude: None,
+                record: if tier == 1 && wants_tier1_matches {
+                    TIER1_MATCHES_CAP
+                } else {
+                    0
+                },
+            };
+            let (query, excluded) = match (&t.minus_tier1, &tier1_matches) {
+                (Some(fast), Some(set)) => {
+                    collect.prune = true;
+                    collect.exclude = Some(set);
+                    (fast.as_ref(), set.len() as u64)
+                }
+                _ => (t.query.as_ref(), 0),
+            };
+            let found = self
+                .ranker
+                .top(&searcher, query, &collect)
+                .map_err(ApiError::internal)?;
+            let count = match found.count {
+                Some(count) => count,
+                None => query.count(&searcher).map_err(ApiError::internal)? as u64,
+            };
+            total += count.saturating_sub(excluded);
+            if tier == 1 {
+                tier1_matches = found.matches.map(|m| m.into_iter().collect());
+            }
+            hits.extend(found.top.into_iter().map(|(k, d)| (tier, k, d)));
         }
         if hits.len() > req.limit {
             hits.truncate(req.limit);
@@ -458,39 +498,6 @@ impl Engine {
             next_cursor,
             estimated_total: total,
         })
-    }
-
-    /// Top `want` docs of `query` strictly after `after` in key order.
-    fn top(
-        &self,
-        searcher: &Searcher,
-        query: &dyn Query,
-        want: usize,
-        after: Option<Key>,
-        sort: Sort,
-        now: i64,
-    ) -> Result<(Vec<(Key, DocAddress)>, u64), ApiError> {
-        let ranking = self.ranking.clone();
-        let cache = self.engagement.clone();
-        let collector = TopDocs::with_limit(want).tweak_score(move |segment: &SegmentReader| {
-            let s = SegmentSignals::open(segment, &cache, &ranking);
-            let ranking = ranking.clone();
-            move |doc: tantivy::DocId, bm25: tantivy::Score| -> Key {
-                let key = s.key(doc, bm25, &ranking, sort, now);
-                match after {
-                    Some(a) if key >= a => (f64::NEG_INFINITY, 0, 0),
-                    _ => key,
-                }
-            }
-        });
-        let (found, count) = searcher
-            .search(query, &(collector, Count))
-            .map_err(ApiError::internal)?;
-        let found = found
-            .into_iter()
-            .filter(|(k, _)| k.0 != f64::NEG_INFINITY)
-            .collect();
-        Ok((found, count as u64))
     }
 
     fn hit(
@@ -676,32 +683,54 @@ impl Engine {
                 filter(Box::new(RangeQuery::new(bound(req.from), bound(req.to)))),
             ));
         }
-        strict.push((Occur::MustNot, term(f.visibility, schema::VISIBLE_HIDDEN)));
-        strict.push((Occur::MustNot, term(f.visibility, schema::VISIBLE_REVIEW)));
+        // Only the words and visibility: the shape the pruned fast forms below handle.
+        let words_only = strict.is_empty();
+        let mut visibility = vec![
+            (Occur::MustNot, term(f.visibility, schema::VISIBLE_HIDDEN)),
+            (Occur::MustNot, term(f.visibility, schema::VISIBLE_REVIEW)),
+        ];
         if let Some(country) = &req.country {
-            strict.push((
+            visibility.push((
                 Occur::MustNot,
                 term(f.visibility, &schema::visible_hidden_in(country)),
             ));
         }
         if let Some(excluded) = self.takedown.exclusion_query(req.country.as_deref()) {
-            strict.push((Occur::MustNot, excluded));
+            visibility.push((Occur::MustNot, excluded));
         }
+        strict.extend(visibility.clone_boxed());
 
         // Words: tier 1 requires the non-stop words; tier 2 wants at least half of them.
         let mut required = Vec::new();
         let mut optional = Vec::new();
+        // Every word's variants as single terms, when they all are (not CJK bigram phrases).
+        let mut word_terms: Option<Vec<Term>> = Some(Vec::new());
         let all_stop = q.words.iter().all(|w| is_stop_word(w));
         for w in &q.words {
-            let Some(wq) = self.text_query(w, 0, &mut highlight) else {
+            let Some((wq, terms)) = self.word_query(w, &mut highlight) else {
                 continue;
             };
+            match (word_terms.as_mut(), terms) {
+                (Some(all), Some(terms)) => all.extend(terms),
+                _ => word_terms = None,
+            }
             if is_stop_word(w) && !all_stop {
                 optional.push(wq);
             } else {
                 required.push(wq);
             }
         }
+        // A union of terms and nothing else (visibility clauses that match nothing in a
+        // segment drop out there): Tantivy scores it with block-max WAND when pruning.
+        let union_of = |terms: &[Term]| -> Box<dyn Query> {
+            let mut clauses = visibility.clone_boxed();
+            clauses.extend(terms.iter().map(|t| {
+                let tq: Box<dyn Query> =
+                    Box::new(TermQuery::new(t.clone(), IndexRecordOption::WithFreqs));
+                (Occur::Should, tq)
+            }));
+            Box::new(BooleanQuery::new(clauses))
+        };
         let mut tier1 = strict.clone_boxed();
         tier1.extend(required.iter().map(|q| (Occur::Must, q.box_clone())));
         tier1.extend(optional.iter().map(|q| (Occur::Should, q.box_clone())));
@@ -714,7 +743,21 @@ impl Engine {
                 ));
             }
         }
-        let mut tiers: Vec<Box<dyn Query>> = vec![Box::new(BooleanQuery::new(tier1))];
+        let word_terms = word_terms.filter(|t| words_only && !t.is_empty());
+        // One word: tier 1 is the union of its forms.
+        let tier1 = match &word_terms {
+            Some(terms) if q.words.len() == 1 => TierPlan {
+                query: union_of(terms),
+                prune: true,
+                minus_tier1: None,
+            },
+            _ => TierPlan {
+                query: Box::new(BooleanQuery::new(tier1)),
+                prune: false,
+                minus_tier1: None,
+            },
+        };
+        let mut tiers = vec![tier1];
         if required.len() >= 2 {
             let mut most = BooleanQuery::new(
                 required
@@ -728,11 +771,38 @@ impl Engine {
             let mut tier2 = strict.clone_boxed();
             tier2.push((Occur::Must, Box::new(most)));
             tier2.push((Occur::MustNot, Box::new(all)));
-            tiers.push(Box::new(BooleanQuery::new(tier2)));
+            // Two words: "at least half" is "any", the union of every form of every word,
+            // once tier 1's matches are left out (by the collector, when they are known).
+            let minus_tier1 = word_terms
+                .as_deref()
+                .filter(|_| required.len().div_ceil(2) == 1)
+                .map(union_of);
+            tiers.push(TierPlan {
+                query: Box::new(BooleanQuery::new(tier2)),
+                prune: false,
+                minus_tier1,
+            });
         }
         highlight.sort();
         highlight.dedup();
         Plan { tiers, highlight }
+    }
+
+    /// [`Self::text_query`] of a word, with its variants' terms when each is a single term.
+    fn word_query(
+        &self,
+        word: &str,
+        highlight: &mut Vec<String>,
+    ) -> Option<(Box<dyn Query>, Option<Vec<Term>>)> {
+        let query = self.text_query(word, 0, highlight)?;
+        let variants = query_variants(word);
+        let terms = variants.iter().all(|v| v.len() == 1).then(|| {
+            variants
+                .iter()
+                .map(|v| Term::from_field_text(self.fields.body, &v[0]))
+                .collect()
+        });
+        Some((query, terms))
     }
 
     /// A word or phrase as the OR of its analysis variants; `None` when it has no tokens.
@@ -771,8 +841,19 @@ impl Engine {
 }
 
 struct Plan {
-    tiers: Vec<Box<dyn Query>>,
+    tiers: Vec<TierPlan>,
     highlight: Vec<String>,
+}
+
+/// How to collect one tier.
+struct TierPlan {
+    /// The tier's query.
+    query: Box<dyn Query>,
+    /// The query is a union of terms: collect it with pruning.
+    prune: bool,
+    /// Tier 2's fast form: a union of terms that also matches tier 1's posts, to be left out
+    /// by the collector; used when tier 1's matches are known.
+    minus_tier1: Option<Box<dyn Query>>,
 }
 
 trait CloneClauses {
@@ -810,99 +891,4 @@ fn rfc3339(secs: i64) -> String {
                 .ok()
         })
         .unwrap_or_default()
-}
-
-/// Per-segment fast-field readers for ranking.
-struct SegmentSignals {
-    date: Option<tantivy::columnar::Column<tantivy::DateTime>>,
-    channel_id: Option<tantivy::columnar::Column<u64>>,
-    post_id: Option<tantivy::columnar::Column<u64>>,
-    /// `1 + engagement_weight * E` per doc, from [`EngagementCache`].
-    engagement: Arc<Vec<f32>>,
-}
-
-/// The engagement factor of every document, per segment. Segments never change, so the four
-/// logarithms per document are computed once per segment instead of once per match and
-/// query (they were the largest part of ranking cost). Bounded: cleared past 512 segments.
-#[derive(Default)]
-pub struct EngagementCache {
-    by_segment: Mutex<HashMap<tantivy::index::SegmentId, Arc<Vec<f32>>>>,
-}
-
-impl EngagementCache {
-    fn get(&self, segment: &SegmentReader, r: &Ranking) -> Arc<Vec<f32>> {
-        let id = segment.segment_id();
-        if let Some(v) = self.by_segment.lock().get(&id) {
-            return v.clone();
-        }
-        let ff = segment.fast_fields();
-        let col = |name: &str| ff.u64(name).ok();
-        let (views, reactions, forwards, subscribers) = (
-            col("views"),
-            col("reactions"),
-            col("forwards"),
-            col("subscribers"),
-        );
-        let ln = |c: &Option<tantivy::columnar::Column<u64>>, doc| {
-            (c.as_ref().and_then(|c| c.first(doc)).unwrap_or(0) as f64).ln_1p()
-        };
-        let weights = f64::from(r.views + r.reactions + r.forwards + r.subscribers).max(1e-6);
-        let factors: Vec<f32> = (0..segment.max_doc())
-            .map(|doc| {
-                let e = (f64::from(r.views) * ln(&views, doc)
-                    + f64::from(r.reactions) * ln(&reactions, doc)
-                    + f64::from(r.forwards) * ln(&forwards, doc)
-                    + f64::from(r.subscribers) * ln(&subscribers, doc))
-                    / weights
-                    / LN_SATURATION;
-                (1.0 + f64::from(r.engagement_weight) * e.min(1.0)) as f32
-            })
-            .collect();
-        let factors = Arc::new(factors);
-        let mut map = self.by_segment.lock();
-        if map.len() > 512 {
-            map.clear();
-        }
-        map.insert(id, factors.clone());
-        factors
-    }
-}
-
-/// ln(1 + 10^7): engagement signals are scaled so that ten million saturates.
-const LN_SATURATION: f64 = 16.118_096;
-
-impl SegmentSignals {
-    fn open(segment: &SegmentReader, cache: &EngagementCache, r: &Ranking) -> SegmentSignals {
-        let ff = segment.fast_fields();
-        SegmentSignals {
-            date: ff.date("date").ok(),
-            channel_id: ff.u64("channel_id").ok(),
-            post_id: ff.u64("post_id").ok(),
-            engagement: cache.get(segment, r),
-        }
-    }
-
-    fn u64(col: &Option<tantivy::columnar::Column<u64>>, doc: tantivy::DocId) -> u64 {
-        col.as_ref().and_then(|c| c.first(doc)).unwrap_or(0)
-    }
-
-    fn key(&self, doc: tantivy::DocId, bm25: f32, r: &Ranking, sort: Sort, now: i64) -> Key {
-        let date = self
-            .date
-            .as_ref()
-            .and_then(|c| c.first(doc))
-            .map(|d| d.into_timestamp_secs())
-            .unwrap_or(0);
-        let c = Self::u64(&self.channel_id, doc);
-        let p = Self::u64(&self.post_id, doc);
-        if sort == Sort::Date {
-            return (date as f64, c, p);
-        }
-        let age_h = ((now - date).max(0) as f64) / 3600.0;
-        let recency = (-age_h / f64::from(r.half_life_hours.max(0.01))).exp2();
-        let engagement = f64::from(self.engagement.get(doc as usize).copied().unwrap_or(1.0));
-        let score = f64::from(bm25) * (1.0 + f64::from(r.recency_weight) * recency) * engagement;
-        // Rounded so that the cursor's key survives the JSON round trip exactly.
-        ((score * 1e6).round() / 1e6, c, p)
-    }
 }

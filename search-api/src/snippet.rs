@@ -5,7 +5,7 @@
 //! snippet re-runs that same analysis on the stored original: its tokens carry byte offsets
 //! into the original, and a token whose analyzed form is one of the query's forms is a match.
 
-use indexer::analysis::analyze;
+use indexer::analysis::for_each_token;
 use indexer::lang::Lang;
 
 /// Longest snippet, in chars of original text.
@@ -16,15 +16,18 @@ pub const SNIPPET_CHARS: usize = 200;
 pub fn make(text: &str, lang: Option<Lang>, highlight: &[String]) -> String {
     // CJK bigrams overlap: merge overlapping or touching matches into one mark.
     let mut matches: Vec<(usize, usize)> = Vec::new();
-    for t in analyze(text, lang) {
-        if highlight.binary_search(&t.text).is_err() {
-            continue;
+    for_each_token(text, lang, |from, to, token| {
+        if highlight
+            .binary_search_by(|h| h.as_str().cmp(token))
+            .is_err()
+        {
+            return;
         }
         match matches.last_mut() {
-            Some(last) if t.offset_from < last.1 => last.1 = last.1.max(t.offset_to),
-            _ => matches.push((t.offset_from, t.offset_to)),
+            Some(last) if from < last.1 => last.1 = last.1.max(to),
+            _ => matches.push((from, to)),
         }
-    }
+    });
     let (start, end) = window(text, &matches);
     let mut out = String::with_capacity(end - start + 64);
     if start > 0 {

@@ -68,7 +68,13 @@ pub fn index_text(text: &str, lang: Option<Lang>, out: &mut String) {
 }
 
 /// Calls `emit(from, to, token)` for each index token of `text`, in order; `from..to` is the
-/// token's byte range in `text`.
+/// token's byte range in `text`. What [`analyze`] collects, without a `String` per token
+/// (snippets scan every hit's text on the search path).
+pub fn for_each_token(text: &str, lang: Option<Lang>, emit: impl FnMut(usize, usize, &str)) {
+    visit(text, lang, emit)
+}
+
+/// See [`for_each_token`].
 fn visit(text: &str, lang: Option<Lang>, mut emit: impl FnMut(usize, usize, &str)) {
     let mut word = String::new();
     let mut pieces = Vec::new();
