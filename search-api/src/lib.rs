@@ -27,6 +27,7 @@ pub mod error;
 pub mod limits;
 pub mod live;
 pub mod metrics;
+pub mod page;
 pub mod query;
 pub mod rank;
 pub mod rules_api;

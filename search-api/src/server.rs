@@ -7,7 +7,7 @@
 
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::{api, rules_api};
+use crate::{api, page, rules_api};
 use axum::Router;
 use axum::error_handling::HandleErrorLayer;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
@@ -48,6 +48,9 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/v1/classifiers",
             get(rules_api::get_classifiers).put(rules_api::put_classifiers),
         )
+        .route("/moderation", get(page::page))
+        .route("/moderation/app.js", get(page::script))
+        .route("/moderation/app.css", get(page::style))
         .route("/healthz", get(api::healthz))
         .route("/readyz", get(api::readyz))
         .route("/metrics", get(api::metrics))

@@ -18,8 +18,12 @@ mod ingest_crash;
 #[cfg(test)]
 mod moderation_api;
 #[cfg(test)]
+mod moderation_page;
+#[cfg(test)]
 mod safety;
 #[cfg(test)]
 mod search_api;
 #[cfg(test)]
 mod server;
+#[cfg(test)]
+mod webdriver;
