@@ -36,34 +36,8 @@ fn main() -> anyhow::Result<()> {
         .and_then(|a| a.parse().ok())
         .unwrap_or(1_000_000);
     let n_queries: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(400);
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let data = root.join(format!("target/bench-data/search-{posts}"));
+    let data = benches::data::ensure_search_index(posts)?;
     let corpus = data.join("corpus.ndjson");
-    if !data.join("ready").exists() {
-        std::fs::create_dir_all(&data)?;
-        eprintln!("building a {posts}-post index in {}", data.display());
-        let mut out = std::io::BufWriter::new(std::fs::File::create(&corpus)?);
-        fixtures::generate(
-            &fixtures::GenConfig {
-                posts,
-                seed: 1,
-                ..Default::default()
-            },
-            &mut out,
-            None,
-        )?;
-        drop(out);
-        let summary = indexer::ingest::ingest(
-            &indexer::ingest::IngestOptions::new(&data),
-            &[indexer::ingest::Source::File(corpus.clone())],
-            Arc::new(filters::NoRules),
-        )?;
-        eprintln!(
-            "indexed {} posts in {:.1}s",
-            summary.indexed, summary.elapsed_s
-        );
-        std::fs::write(data.join("ready"), "ok")?;
-    }
     let queries = make_queries(&corpus, n_queries)?;
     eprintln!("{} queries, e.g. {:?}", queries.len(), &queries[..4]);
 

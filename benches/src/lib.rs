@@ -4,7 +4,17 @@
 //!
 //! - `index_pipeline`: the full ingest pipeline against bare Tantivy on the same posts
 //!   (`cargo bench -p benches --bench index_pipeline`).
+//! - `search_latency`: HTTP vs the engine vs bare Tantivy, one query at a time.
+//! - `micro` and `pipeline`: criterion benches of the parts (normalization, rule matching,
+//!   classifiers, language detection, document preparation, indexing, query latency per
+//!   query kind).
 //!
-//! This library holds what several benches share.
+//! The `loadbench` binary ([`loadbench`]) puts load on a running server
+//! (`cargo run --release -p benches --bin loadbench -- --help`).
+//!
+//! This library holds what several benches share, and loadbench's code (a library module
+//! behind a thin `main`, so its parts are unit tested).
 
 pub mod bare;
+pub mod data;
+pub mod loadbench;
