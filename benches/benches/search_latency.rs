@@ -39,7 +39,7 @@ fn main() -> anyhow::Result<()> {
         .and_then(|a| a.parse().ok())
         .unwrap_or(1_000_000);
     let n_queries: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(400);
-    let data = benches::corpus_index(posts)?;
+    let data = benches::data::ensure_search_index(posts)?;
     let corpus = data.join("corpus.ndjson");
     let queries = make_queries(&corpus, n_queries)?;
     eprintln!("{} queries, e.g. {:?}", queries.len(), &queries[..4]);

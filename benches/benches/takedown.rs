@@ -2,7 +2,7 @@
 //! searches.
 //!
 //! `cargo bench -p benches --bench takedown [-- POSTS]` (default 1000000). Uses the index of
-//! [`benches::corpus_index`] (built on first use) and the server's own state and code path:
+//! [`benches::data::ensure_search_index`] (built on first use) and the server's own state and code path:
 //! a rule is stored in the rules database and applied by `rules_api::reload_policy`, exactly
 //! as `POST /v1/rules` does before answering; the time printed is from before the store
 //! write to the end of the swap, after which every search excludes the rule's posts. Then
@@ -25,7 +25,7 @@ fn main() -> anyhow::Result<()> {
         .find(|a| !a.starts_with("--"))
         .and_then(|a| a.parse().ok())
         .unwrap_or(1_000_000);
-    let data = benches::corpus_index(posts)?;
+    let data = benches::data::ensure_search_index(posts)?;
     // A scratch copy of the rules database: the bench adds thousands of rules.
     let db = data.join(moderation::FILE_NAME);
     for suffix in ["", "-wal", "-shm"] {

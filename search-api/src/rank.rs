@@ -418,7 +418,10 @@ mod tests {
         };
         for i in 0..docs {
             let words: Vec<String> = (0..3 + next(20))
-                .map(|_| format!("w{}", next(next(40) + 1)))
+                .map(|_| {
+                    let skew = next(40) + 1;
+                    format!("w{}", next(skew))
+                })
                 .collect();
             let mut doc = TantivyDocument::new();
             doc.add_text(body, words.join(" "));

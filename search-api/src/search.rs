@@ -557,10 +557,10 @@ impl Engine {
         limit: usize,
     ) -> Result<(u64, Vec<Hit>), ApiError> {
         let searcher = self.searcher();
-        let newest = TopDocs::with_limit(limit.max(1))
+        let newest = tantivy::collector::TopDocs::with_limit(limit.max(1))
             .order_by_fast_field::<tantivy::DateTime>("date", tantivy::Order::Desc);
         let (found, count) = searcher
-            .search(query, &(newest, Count))
+            .search(query, &(newest, tantivy::collector::Count))
             .map_err(ApiError::internal)?;
         let hits = found
             .into_iter()

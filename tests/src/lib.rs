@@ -16,6 +16,8 @@ mod ingest_cli;
 #[cfg(test)]
 mod ingest_crash;
 #[cfg(test)]
+mod loadbench;
+#[cfg(test)]
 mod moderation_api;
 #[cfg(test)]
 mod moderation_page;

@@ -25,6 +25,8 @@ pub fn bin(name: &str) -> PathBuf {
                 "fixtures",
                 "-p",
                 "search-api",
+                "-p",
+                "benches",
             ])
             .current_dir(workspace_root())
             .status()
