@@ -19,14 +19,7 @@ use tantivy::{Index, TantivyDocument};
 pub fn index_file(input: &Path, dir: &Path) -> anyhow::Result<u64> {
     let (schema, f) = schema::build();
     let index = Index::create_in_dir(dir, schema)?;
-    index.tokenizers().register(
-        schema::BODY_TOKENIZER,
-        TextAnalyzer::builder(SimpleTokenizer::default())
-            .filter(RemoveLongFilter::limit(40))
-            .filter(LowerCaser)
-            .filter(Stemmer::new(Language::Russian))
-            .build(),
-    );
+    register_tokenizer(&index);
     let mut writer = index.writer_with_num_threads(2, 400 << 20)?;
     let reader = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(input)?);
     let mut n = 0;
@@ -60,4 +53,18 @@ pub fn index_file(input: &Path, dir: &Path) -> anyhow::Result<u64> {
     writer.commit()?;
     writer.wait_merging_threads()?;
     Ok(n)
+}
+
+/// Registers the bare body analyzer (simple tokenizer, long tokens removed, lowercase, Russian
+/// Snowball stemmer) under the body field's tokenizer name; needed again when the index is
+/// opened to analyze queries.
+pub fn register_tokenizer(index: &Index) {
+    index.tokenizers().register(
+        schema::BODY_TOKENIZER,
+        TextAnalyzer::builder(SimpleTokenizer::default())
+            .filter(RemoveLongFilter::limit(40))
+            .filter(LowerCaser)
+            .filter(Stemmer::new(Language::Russian))
+            .build(),
+    );
 }

@@ -8,13 +8,19 @@
 //! - `micro` and `pipeline`: criterion benches of the parts (normalization, rule matching,
 //!   classifiers, language detection, document preparation, indexing, query latency per
 //!   query kind).
+//! - `takedown`: rule-to-effect latency of takedowns on indexed posts.
+//! - the `peers` binary with `peers/run.sh`: chansearch against bare Tantivy, PostgreSQL
+//!   full-text search and Lucene on one corpus and one query set ([`peers`]).
 //!
 //! The `loadbench` binary ([`loadbench`]) puts load on a running server
 //! (`cargo run --release -p benches --bin loadbench -- --help`).
 //!
-//! This library holds what several benches share, and loadbench's code (a library module
-//! behind a thin `main`, so its parts are unit tested).
+//! This library holds what several benches share (the bare Tantivy indexer [`bare`], bench
+//! data [`data`], query sets drawn from a corpus [`queries`], the peer measurement [`peers`]),
+//! and loadbench's code (a library module behind a thin `main`, so its parts are unit tested).
 
 pub mod bare;
 pub mod data;
 pub mod loadbench;
+pub mod peers;
+pub mod queries;
