@@ -21,13 +21,15 @@ use search_api::auth::{Keys, Role, Tier, claims};
 use search_api::config::Config;
 use search_api::state::AppState;
 use std::io::BufRead;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{Searcher, TantivyDocument, Term};
+
+/// A measured path: its name and what runs one query.
+type QueryPath<'a> = (&'a str, Box<dyn FnMut(&str) -> usize + 'a>);
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args()
@@ -78,7 +80,7 @@ fn main() -> anyhow::Result<()> {
     let url = format!("http://{addr}/v1/search");
 
     let only = std::env::var("SEARCH_LATENCY_ONLY").ok();
-    let mut paths: Vec<(&str, Box<dyn FnMut(&str) -> usize + '_>)> = vec![
+    let mut paths: Vec<QueryPath<'_>> = vec![
         (
             "bare tantivy",
             Box::new(|q: &str| bare_search(&searcher, body, q)),
@@ -172,10 +174,7 @@ fn ms(d: Duration) -> f64 {
 
 /// Runs every query through every path, interleaved (query by query, the paths' order rotated
 /// from one query to the next) so that the machine's background load falls on all paths alike.
-fn measure(
-    queries: &[String],
-    paths: &mut [(&str, Box<dyn FnMut(&str) -> usize + '_>)],
-) -> Vec<Stats> {
+fn measure(queries: &[String], paths: &mut [QueryPath<'_>]) -> Vec<Stats> {
     for q in queries.iter().take(50) {
         for (_, run) in paths.iter_mut() {
             run(q); // warm up
@@ -302,7 +301,7 @@ fn bare_search(searcher: &Searcher, body: tantivy::schema::Field, q: &str) -> us
 }
 
 /// One- and two-word queries drawn from the corpus's own posts.
-fn make_queries(corpus: &Path, n: usize) -> anyhow::Result<Vec<String>> {
+fn make_queries(corpus: &std::path::Path, n: usize) -> anyhow::Result<Vec<String>> {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
     let mut out = Vec::new();
     let file = std::io::BufReader::new(std::fs::File::open(corpus)?);

@@ -300,7 +300,7 @@ impl Ranker {
             .into_iter()
             .map(|Reverse(Entry(k, a))| (k, a))
             .collect();
-        top.sort_by(|a, b| Entry(b.0, b.1).cmp(&Entry(a.0, a.1)));
+        top.sort_by_key(|a| Reverse(Entry(a.0, a.1)));
         Ok(Collected {
             top,
             count: (!(c.prune && c.sort == Sort::Relevance)).then_some(count),

@@ -343,6 +343,9 @@ impl Snapshots {
     }
 }
 
+/// A word's query, and its forms as single terms when they all are (see `word_query`).
+type WordQuery = (Box<dyn Query>, Option<Vec<Term>>);
+
 /// The search engine over one index reader.
 pub struct Engine {
     ranker: Ranker,
@@ -789,11 +792,7 @@ impl Engine {
     }
 
     /// [`Self::text_query`] of a word, with its variants' terms when each is a single term.
-    fn word_query(
-        &self,
-        word: &str,
-        highlight: &mut Vec<String>,
-    ) -> Option<(Box<dyn Query>, Option<Vec<Term>>)> {
+    fn word_query(&self, word: &str, highlight: &mut Vec<String>) -> Option<WordQuery> {
         let query = self.text_query(word, 0, highlight)?;
         let variants = query_variants(word);
         let terms = variants.iter().all(|v| v.len() == 1).then(|| {
