@@ -391,7 +391,7 @@ async fn ramp(
             break;
         }
     }
-    let max_held_rps = steps.iter().filter(|s| s.held).map(|s| s.rate).last();
+    let max_held_rps = steps.iter().filter(|s| s.held).map(|s| s.rate).next_back();
     let (rec, elapsed) = kept.expect("at least one step ran");
     config["ramp"] = serde_json::json!({
         "start": args.ramp_start, "step": args.ramp_step, "max": args.ramp_max,
