@@ -51,15 +51,26 @@ fn row_field(browser: &Browser, pattern: &str, field: &str) -> Result<Value> {
 }
 
 fn click_in_row(browser: &Browser, pattern: &str, button: &str) -> Result<()> {
-    let element = browser.find_js(
-        &format!("the {button} button of rule {pattern:?}"),
-        &format!(
-            "const row = (() => {{ {ROW_BY_PATTERN} }})();
-             return row ? row.querySelector('button.{button}') : null;"
-        ),
-        json!([pattern]),
-    )?;
-    browser.click_element(&element)
+    // The table re-renders when a list request answers; a button found just before that is
+    // gone ("stale"), so find it again and retry a few times.
+    let mut attempts = 0;
+    loop {
+        let element = browser.find_js(
+            &format!("the {button} button of rule {pattern:?}"),
+            &format!(
+                "const row = (() => {{ {ROW_BY_PATTERN} }})();
+                 return row ? row.querySelector('button.{button}') : null;"
+            ),
+            json!([pattern]),
+        )?;
+        match browser.click_element(&element) {
+            Err(e) if attempts < 5 && e.to_string().contains("stale element") => {
+                attempts += 1;
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            other => return other,
+        }
+    }
 }
 
 fn sign_in(browser: &Browser, token: &str) -> Result<()> {
