@@ -16,7 +16,6 @@
 //! through reqwest's blocking client, for comparison with the bench's own minimal client.
 
 use indexer::analysis::query_variants;
-use rand::{RngExt, SeedableRng};
 use search_api::auth::{Keys, Role, Tier, claims};
 use search_api::config::Config;
 use search_api::state::AppState;
@@ -43,7 +42,7 @@ fn main() -> anyhow::Result<()> {
     let n_queries: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(400);
     let data = benches::data::ensure_search_index(posts)?;
     let corpus = data.join("corpus.ndjson");
-    let queries = make_queries(&corpus, n_queries)?;
+    let queries = benches::queries::from_corpus(&corpus, n_queries, 200)?;
     eprintln!("{} queries, e.g. {:?}", queries.len(), &queries[..4]);
 
     let secret = "bench-secret-0123456789";
@@ -298,39 +297,4 @@ fn bare_search(searcher: &Searcher, body: tantivy::schema::Field, q: &str) -> us
         let _doc: TantivyDocument = searcher.doc(*addr).expect("doc");
     }
     count + top.len()
-}
-
-/// One- and two-word queries drawn from the corpus's own posts.
-fn make_queries(corpus: &std::path::Path, n: usize) -> anyhow::Result<Vec<String>> {
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
-    let mut out = Vec::new();
-    let file = std::io::BufReader::new(std::fs::File::open(corpus)?);
-    for line in file.lines().take(200_000) {
-        if out.len() >= n {
-            break;
-        }
-        let line = line?;
-        if rng.random_range(0..200) != 0 {
-            continue;
-        }
-        let Ok(indexer::post::Op::Upsert(p)) = indexer::post::parse_line(line.as_bytes()) else {
-            continue;
-        };
-        let words: Vec<&str> = p
-            .text
-            .split_whitespace()
-            .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
-            .filter(|w| w.chars().count() >= 4 && w.chars().all(char::is_alphabetic))
-            .collect();
-        if words.len() < 2 {
-            continue;
-        }
-        let i = rng.random_range(0..words.len() - 1);
-        out.push(if out.len() % 2 == 0 {
-            words[i].to_string()
-        } else {
-            format!("{} {}", words[i], words[i + 1])
-        });
-    }
-    Ok(out)
 }

@@ -146,6 +146,19 @@ fn write(tx: &Transaction<'_>, rule: &Rule, actor: &str, at: &str) -> Result<()>
     Ok(())
 }
 
+/// The stored rule's version, or [`Error::Conflict`] when the change was based on another.
+fn check_version(stored: &Rule, expected: Option<u64>) -> Result<u64> {
+    let current = stored.version.unwrap_or(1);
+    match expected {
+        Some(expected) if expected != current => Err(Error::Conflict {
+            id: stored.id.clone(),
+            expected,
+            current,
+        }),
+        _ => Ok(current),
+    }
+}
+
 /// Whether two rules match and act alike (server fields aside).
 fn same_content(a: &Rule, b: &Rule) -> bool {
     a.kind == b.kind
@@ -211,16 +224,7 @@ impl Store {
         let mut conn = self.conn.lock();
         let tx = conn.transaction()?;
         let old = get(&tx, id)?.ok_or_else(|| Error::NotFound(id.into()))?;
-        let current = old.version.unwrap_or(1);
-        if let Some(expected) = patch.version
-            && expected != current
-        {
-            return Err(Error::Conflict {
-                id: id.into(),
-                expected,
-                current,
-            });
-        }
+        let current = check_version(&old, patch.version)?;
         let mut rule = old.clone();
         if let Some(kind) = patch.kind {
             rule.kind = kind;
@@ -275,16 +279,7 @@ impl Store {
         let mut conn = self.conn.lock();
         let tx = conn.transaction()?;
         let old = get(&tx, id)?.ok_or_else(|| Error::NotFound(id.into()))?;
-        let current = old.version.unwrap_or(1);
-        if let Some(expected) = version
-            && expected != current
-        {
-            return Err(Error::Conflict {
-                id: id.into(),
-                expected,
-                current,
-            });
-        }
+        check_version(&old, version)?;
         tx.execute("DELETE FROM rules WHERE id = ?1", [id])?;
         crate::audit::append(
             &tx,

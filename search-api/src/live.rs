@@ -103,10 +103,21 @@ impl Live {
         let _ = self.engine.set(engine);
     }
 
-    /// Deletes the posts `query` matches and commits (a drop rule reaching indexed posts).
-    /// Blocking.
-    pub fn delete_matching(&self, query: Box<dyn tantivy::query::Query>) -> anyhow::Result<()> {
-        self.store.lock().delete_matching(query)?;
+    /// Deletes the posts each query matches, then commits once (drop rules reaching indexed
+    /// posts). Blocking.
+    pub fn delete_matching(
+        &self,
+        queries: Vec<Box<dyn tantivy::query::Query>>,
+    ) -> anyhow::Result<()> {
+        if queries.is_empty() {
+            return Ok(());
+        }
+        {
+            let mut store = self.store.lock();
+            for query in queries {
+                store.delete_matching(query)?;
+            }
+        }
         self.applied.fetch_add(1, Ordering::SeqCst);
         self.commit_now()?;
         Ok(())

@@ -121,19 +121,16 @@ pub fn reload_policy(state: &AppState) -> Result<(), ApiError> {
     state.metrics.rule_reloads.inc();
     state.metrics.takedown_seconds.observe(took.as_secs_f64());
     let fields = state.engine.fields();
-    let mut dropped = false;
-    for rule in rules
+    let drops: Vec<_> = rules
         .iter()
         .filter(|r| r.enabled && r.action == filters::rules::RuleAction::Drop)
-    {
-        if let Ok(Some(query)) = crate::takedown::rule_query(fields, rule) {
-            state
-                .live
-                .delete_matching(query)
-                .map_err(ApiError::internal)?;
-            dropped = true;
-        }
-    }
+        .filter_map(|rule| crate::takedown::rule_query(fields, rule).ok().flatten())
+        .collect();
+    let dropped = !drops.is_empty();
+    state
+        .live
+        .delete_matching(drops)
+        .map_err(ApiError::internal)?;
     tracing::info!(
         rules = rules.len(),
         took_ms = took.as_secs_f64() * 1e3,

@@ -341,20 +341,6 @@ fn the_audit_log_pages_and_cannot_be_changed_through_the_api() {
     }
 }
 
-fn visible_keys(server: &TestServer, q: &str, country: Option<&str>) -> Vec<String> {
-    let token = server.token("u", Tier::Premium, Role::User, country);
-    let (status, body, _) = server.search_as(&token, &[("q", q), ("limit", "100")]);
-    assert_eq!(status, 200, "{body}");
-    let mut keys = TestServer::hit_keys(&body);
-    keys.sort();
-    assert_eq!(
-        body["estimated_total"].as_u64().unwrap() as usize,
-        keys.len(),
-        "{body}"
-    );
-    keys
-}
-
 #[test]
 fn rules_take_down_posts_indexed_before_them_and_disabling_brings_them_back() {
     let server = TestServer::start(|_| {});
@@ -392,7 +378,7 @@ fn rules_take_down_posts_indexed_before_them_and_disabling_brings_them_back() {
         .join("\n"),
     );
     let all = ["news_kz/1", "shop_one/1", "shop_three/1", "shop_two/1"];
-    assert_eq!(visible_keys(&server, "almaty", Some("KZ")), all);
+    assert_eq!(server.visible_keys("almaty", Some("KZ")), all);
 
     let m = Moderator::new(&server, "m");
     let (status, rule) = m.call(
@@ -403,11 +389,11 @@ fn rules_take_down_posts_indexed_before_them_and_disabling_brings_them_back() {
     assert_eq!(status, 201, "{rule}");
     // Effective when the API answers: no wait, no re-ingest.
     assert_eq!(
-        visible_keys(&server, "almaty", Some("KZ")),
+        server.visible_keys("almaty", Some("KZ")),
         ["news_kz/1"],
         "the spaced letters and the hashtag's words are seen through, as at ingest"
     );
-    assert_eq!(visible_keys(&server, "almaty", Some("DE")), all);
+    assert_eq!(server.visible_keys("almaty", Some("DE")), all);
 
     let (status, _) = m.call(
         Method::POST,
@@ -415,9 +401,9 @@ fn rules_take_down_posts_indexed_before_them_and_disabling_brings_them_back() {
         Some(json!({"id": "tag", "kind": "hashtag", "pattern": "#закладкиkz", "action": "review"})),
     );
     assert_eq!(status, 201);
-    assert_eq!(visible_keys(&server, "almaty", Some("KZ")), ["news_kz/1"]);
+    assert_eq!(server.visible_keys("almaty", Some("KZ")), ["news_kz/1"]);
     assert_eq!(
-        visible_keys(&server, "almaty", Some("DE")),
+        server.visible_keys("almaty", Some("DE")),
         ["news_kz/1", "shop_one/1", "shop_two/1"]
     );
 
@@ -431,7 +417,7 @@ fn rules_take_down_posts_indexed_before_them_and_disabling_brings_them_back() {
     assert_eq!(status, 200);
     let (status, _) = m.call(Method::DELETE, "/v1/rules/tag", None);
     assert_eq!(status, 200);
-    assert_eq!(visible_keys(&server, "almaty", Some("KZ")), all);
+    assert_eq!(server.visible_keys("almaty", Some("KZ")), all);
 }
 
 #[test]
@@ -470,7 +456,7 @@ fn a_drop_rule_deletes_indexed_posts_and_keeps_them_out() {
         Some(json!({"kind": "domain", "pattern": "klad-shop.cc", "action": "drop"})),
     );
     assert_eq!(status, 201);
-    assert_eq!(visible_keys(&server, "almaty", None), ["news_kz/1"]);
+    assert_eq!(server.visible_keys("almaty", None), ["news_kz/1"]);
     let (_, ready) = {
         let resp = server.http.get(server.url("/readyz")).send().unwrap();
         (resp.status(), resp.json::<Value>().unwrap())
@@ -488,7 +474,7 @@ fn a_drop_rule_deletes_indexed_posts_and_keeps_them_out() {
         "Almaty https://klad-shop.cc/menu2",
     ));
     assert_eq!(summary["dropped"], 1, "{summary}");
-    assert_eq!(visible_keys(&server, "almaty", None), ["news_kz/1"]);
+    assert_eq!(server.visible_keys("almaty", None), ["news_kz/1"]);
 }
 
 #[test]
@@ -515,7 +501,7 @@ fn takedowns_hold_across_restarts() {
     };
     let data = server.stop();
     let server = TestServer::start_with(config, data);
-    assert_eq!(visible_keys(&server, "almaty", None), Vec::<String>::new());
+    assert_eq!(server.visible_keys("almaty", None), Vec::<String>::new());
 }
 
 #[test]
@@ -583,7 +569,7 @@ fn preview_counts_and_samples_without_changing_anything() {
     assert_eq!(rules["rules"], json!([]));
     let (_, log) = m.call(Method::GET, "/v1/audit", None);
     assert_eq!(log["entries"], json!([]));
-    assert_eq!(visible_keys(&server, "almaty", Some("KZ")).len(), 3);
+    assert_eq!(server.visible_keys("almaty", Some("KZ")).len(), 3);
     let user = server.premium();
     let (status, _) = call(
         &server,

@@ -88,20 +88,6 @@ fn corpus() -> String {
     .join("\n")
 }
 
-fn visible(server: &TestServer, country: Option<&str>) -> Vec<String> {
-    let token = server.token("u", Tier::Premium, Role::User, country);
-    let (status, body, _) = server.search_as(&token, &[("q", "almaty"), ("limit", "100")]);
-    assert_eq!(status, 200, "{body}");
-    let mut keys = TestServer::hit_keys(&body);
-    keys.sort();
-    assert_eq!(
-        body["estimated_total"].as_u64().unwrap() as usize,
-        keys.len(),
-        "counts must not reveal hidden posts: {body}"
-    );
-    keys
-}
-
 #[test]
 fn region_scoped_rules_hide_posts_in_their_countries_only() {
     let server = TestServer::start_with_rules(RULES, |_| {});
@@ -117,22 +103,22 @@ fn region_scoped_rules_hide_posts_in_their_countries_only() {
         "city/1", "news/1", "shop1/1", "shop2/1", "shop3/1", "shop4/1", "shop8/1",
     ];
     assert_eq!(
-        visible(&server, Some("KZ")),
+        server.visible_keys("almaty", Some("KZ")),
         everywhere,
         "a user in Kazakhstan"
     );
     assert_eq!(
-        visible(&server, Some("UZ")).len(),
+        server.visible_keys("almaty", Some("UZ")).len(),
         6,
         "#stuffkz is hidden in UZ too"
     );
     assert_eq!(
-        visible(&server, Some("DE")),
+        server.visible_keys("almaty", Some("DE")),
         outside_kz,
         "a user in Germany"
     );
     assert_eq!(
-        visible(&server, None),
+        server.visible_keys("almaty", None),
         outside_kz,
         "a user without a country"
     );
@@ -179,8 +165,16 @@ fn rules_persist_and_apply_to_later_posts_without_the_file() {
         "2026-11-02T10:00:00Z",
         "Almaty закладки again",
     ));
-    assert!(!visible(&server, Some("KZ")).contains(&"late/1".to_string()));
-    assert!(visible(&server, Some("DE")).contains(&"late/1".to_string()));
+    assert!(
+        !server
+            .visible_keys("almaty", Some("KZ"))
+            .contains(&"late/1".to_string())
+    );
+    assert!(
+        server
+            .visible_keys("almaty", Some("DE"))
+            .contains(&"late/1".to_string())
+    );
 }
 
 #[test]
@@ -210,8 +204,11 @@ fn indexer_cli_imports_rules_and_the_server_applies_them() {
     };
     let holder = tempfile::tempdir().unwrap();
     let server = TestServer::start_with(config, holder);
-    assert_eq!(visible(&server, Some("KZ")), ["city/1", "news/1"]);
-    assert_eq!(visible(&server, Some("DE")).len(), 7);
+    assert_eq!(
+        server.visible_keys("almaty", Some("KZ")),
+        ["city/1", "news/1"]
+    );
+    assert_eq!(server.visible_keys("almaty", Some("DE")).len(), 7);
 }
 
 #[test]

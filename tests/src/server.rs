@@ -128,6 +128,23 @@ impl TestServer {
         body
     }
 
+    /// `channel/post_id` of every post a premium user in `country` finds for `q` (up to 100),
+    /// sorted; asserts that `estimated_total` counts exactly those, so that counts never
+    /// reveal hidden posts.
+    pub fn visible_keys(&self, q: &str, country: Option<&str>) -> Vec<String> {
+        let token = self.token("u", Tier::Premium, Role::User, country);
+        let (status, body, _) = self.search_as(&token, &[("q", q), ("limit", "100")]);
+        assert_eq!(status, 200, "{body}");
+        let mut keys = Self::hit_keys(&body);
+        keys.sort();
+        assert_eq!(
+            body["estimated_total"].as_u64().unwrap() as usize,
+            keys.len(),
+            "counts must not reveal hidden posts: {body}"
+        );
+        keys
+    }
+
     /// `channel/post_id` of each hit.
     pub fn hit_keys(body: &serde_json::Value) -> Vec<String> {
         body["hits"]
