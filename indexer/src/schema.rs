@@ -18,6 +18,9 @@ pub const BODY_TOKENIZER: &str = "chansearch_body";
 pub const KIND_POST: &str = "post";
 /// `kind` of a tombstone document.
 pub const KIND_TOMBSTONE: &str = "tombstone";
+/// `kind` of the tombstone a moderator's rejection leaves: unlike a drop's, it also refuses
+/// the same version sent again (only an edit is judged again).
+pub const KIND_REJECTED: &str = "rejected";
 /// `visibility` value of a post everyone may see.
 pub const VISIBLE_PUBLIC: &str = "public";
 /// `visibility` value of a post hidden for everyone.

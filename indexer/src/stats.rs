@@ -82,7 +82,7 @@ pub fn stats(data_dir: &Path) -> Result<Stats> {
         segments: searcher.segment_readers().len(),
         size_bytes,
         last_commit,
-        tombstones: count(schema::KIND_TOMBSTONE)?,
+        tombstones: count(schema::KIND_TOMBSTONE)? + count(schema::KIND_REJECTED)?,
         deleted_not_merged: deleted,
     })
 }

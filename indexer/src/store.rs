@@ -63,6 +63,31 @@ struct Known {
     version: i64,
     /// A post document (true) or a tombstone (false).
     live: bool,
+    /// A moderator rejected this version: the same version sent again stays out.
+    rejected: bool,
+}
+
+impl Known {
+    fn post(version: i64) -> Known {
+        Known {
+            version,
+            live: true,
+            rejected: false,
+        }
+    }
+
+    fn tombstone(version: i64) -> Known {
+        Known {
+            version,
+            live: false,
+            rejected: false,
+        }
+    }
+
+    /// Whether a post at `version` loses against what is known (the late-edit rule).
+    fn outranks(&self, version: i64) -> bool {
+        self.version > version || (self.rejected && self.version == version)
+    }
 }
 
 /// The post index and its single writer.
@@ -148,13 +173,7 @@ impl Store {
                     return Ok(Applied::Deleted);
                 }
                 self.replace(key, Some(self.tombstone(key, i64::MAX)))?;
-                self.versions.insert(
-                    key,
-                    Known {
-                        version: i64::MAX,
-                        live: false,
-                    },
-                );
+                self.versions.insert(key, Known::tombstone(i64::MAX));
                 Ok(Applied::Deleted)
             }
             Prepared::DeleteChannel(channel_id) => {
@@ -188,7 +207,7 @@ impl Store {
 
     fn upsert(&mut self, post: PreparedPost) -> Result<Applied> {
         if let Some(known) = self.versions.get(&post.key)
-            && known.version > post.version
+            && known.outranks(post.version)
         {
             return Ok(Applied::Stale);
         }
@@ -203,14 +222,36 @@ impl Store {
             ),
         };
         self.replace(post.key, Some(doc))?;
+        let known = if live {
+            Known::post(post.version)
+        } else {
+            Known::tombstone(post.version)
+        };
+        self.versions.insert(post.key, known);
+        Ok(applied)
+    }
+
+    /// A moderator rejected version `version` of a held post: removes it from the index and
+    /// leaves a rejection tombstone, so that the same version sent again stays out while a
+    /// later edit is indexed (and judged) as usual. Returns false, changing nothing, when the
+    /// indexed post is not at that version (it was edited, deleted or never indexed).
+    /// Takes effect at the next commit.
+    pub fn reject(&mut self, key: PostKey, version: i64) -> Result<bool> {
+        match self.versions.get(&key) {
+            Some(known) if known.live && known.version == version => {}
+            _ => return Ok(false),
+        }
+        let doc = self.tombstone_of_kind(key, version, schema::KIND_REJECTED);
+        self.replace(key, Some(doc))?;
         self.versions.insert(
-            post.key,
+            key,
             Known {
-                version: post.version,
-                live,
+                version,
+                live: false,
+                rejected: true,
             },
         );
-        Ok(applied)
+        Ok(true)
     }
 
     /// Deletes whatever is indexed under `key` (if the writer knows of it) and adds `doc`.
@@ -229,9 +270,13 @@ impl Store {
     }
 
     fn tombstone(&self, key: PostKey, version: i64) -> TantivyDocument {
+        self.tombstone_of_kind(key, version, schema::KIND_TOMBSTONE)
+    }
+
+    fn tombstone_of_kind(&self, key: PostKey, version: i64, kind: &str) -> TantivyDocument {
         let f = &self.fields;
         let mut doc = TantivyDocument::default();
-        doc.add_text(f.kind, schema::KIND_TOMBSTONE);
+        doc.add_text(f.kind, kind);
         doc.add_text(f.key, schema::key_string(key.channel_id, key.post_id));
         doc.add_u64(f.channel_id, key.channel_id);
         doc.add_u64(f.post_id, key.post_id);
@@ -313,31 +358,92 @@ fn load_versions(index: &Index) -> Result<HashMap<PostKey, Known>> {
         let post = ff.u64("post_id")?;
         let version = ff.i64("version")?;
         let kind = ff.str("kind")?;
-        let post_ord = match &kind {
+        let ord = |name: &str| match &kind {
             Some(col) => col
                 .dictionary()
-                .term_ord(schema::KIND_POST)
-                .map_err(|e| Error::io("read kind column".to_string(), e))?,
-            None => None,
+                .term_ord(name)
+                .map_err(|e| Error::io("read kind column".to_string(), e)),
+            None => Ok(None),
         };
+        let (post_ord, rejected_ord) = (ord(schema::KIND_POST)?, ord(schema::KIND_REJECTED)?);
         for doc in segment.doc_ids_alive() {
             let (Some(c), Some(p), Some(v)) =
                 (channel.first(doc), post.first(doc), version.first(doc))
             else {
                 continue;
             };
-            let live = match (&kind, post_ord) {
-                (Some(col), Some(ord)) => col.term_ords(doc).next() == Some(ord),
-                _ => false,
-            };
+            let doc_kind = kind.as_ref().and_then(|col| col.term_ords(doc).next());
             versions.insert(
                 PostKey {
                     channel_id: c,
                     post_id: p,
                 },
-                Known { version: v, live },
+                Known {
+                    version: v,
+                    live: doc_kind.is_some() && doc_kind == post_ord,
+                    rejected: doc_kind.is_some() && doc_kind == rejected_ord,
+                },
             );
         }
     }
     Ok(versions)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lang::ChannelPriors;
+    use crate::prepare::Preparer;
+    use std::sync::Arc;
+
+    fn line(post_id: u64, edit: Option<&str>, text: &str) -> Vec<u8> {
+        serde_json::json!({
+            "op": "upsert", "channel_id": 5, "channel": "some_channel", "channel_title": "C",
+            "subscribers": 1, "post_id": post_id, "date": "2026-01-01T00:00:00Z",
+            "edit_date": edit, "text": text, "views": 1, "forwards": 0, "reactions": 0,
+        })
+        .to_string()
+        .into_bytes()
+    }
+
+    fn apply(store: &mut Store, preparer: &Preparer, line: &[u8]) -> Applied {
+        store
+            .apply(preparer.prepare(line, &ChannelPriors::default()))
+            .unwrap()
+    }
+
+    #[test]
+    fn a_rejected_version_stays_out_and_an_edit_comes_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = StoreOptions {
+            threads: 1,
+            memory_bytes: 20 << 20,
+        };
+        let key = PostKey {
+            channel_id: 5,
+            post_id: 1,
+        };
+        let mut store = Store::open(dir.path(), &options).unwrap();
+        let preparer = Preparer::new(store.fields().clone(), Arc::new(filters::NoRules));
+        let first = line(1, None, "buy followers now");
+        assert_eq!(apply(&mut store, &preparer, &first), Applied::Indexed);
+        let version = store.versions[&key].version;
+        assert!(
+            !store.reject(key, version - 1).unwrap(),
+            "not the indexed version"
+        );
+        assert!(store.reject(key, version).unwrap());
+        store.commit("").unwrap();
+        assert_eq!(apply(&mut store, &preparer, &first), Applied::Stale);
+        store.close().unwrap();
+
+        // The rejection survives a restart (rebuilt from the index), and an edit is new.
+        let mut store = Store::open(dir.path(), &options).unwrap();
+        assert_eq!(apply(&mut store, &preparer, &first), Applied::Stale);
+        let edit = line(1, Some("2026-01-02T00:00:00Z"), "an honest post");
+        assert_eq!(apply(&mut store, &preparer, &edit), Applied::Indexed);
+        store.commit("").unwrap();
+        let stats = crate::stats::stats(dir.path()).unwrap();
+        assert_eq!((stats.docs, stats.tombstones), (1, 0));
+    }
 }

@@ -20,9 +20,11 @@
 
 mod audit;
 mod classifiers;
+mod review;
 mod rules;
 
 pub use audit::{AuditEntry, AuditQuery};
+pub use review::{Decision, PostVersion, ReviewDecision};
 pub use rules::{ImportSummary, RulePatch};
 
 use parking_lot::Mutex;
@@ -34,7 +36,24 @@ use time::format_description::well_known::Rfc3339;
 /// The database file's name inside the data directory.
 pub const FILE_NAME: &str = "moderation.sqlite3";
 /// Schema version written to `PRAGMA user_version`.
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
+
+/// Upgrades from version 1, whose `review` table had no `version` column and was never
+/// written to (review decisions arrived with version 2).
+const MIGRATE_1_TO_2: &str = "
+DROP TABLE review;
+CREATE TABLE review (
+    channel_id INTEGER NOT NULL,
+    post_id    INTEGER NOT NULL,
+    version    INTEGER NOT NULL,
+    decision   TEXT NOT NULL,
+    actor      TEXT NOT NULL,
+    at         TEXT NOT NULL,
+    note       TEXT,
+    PRIMARY KEY (channel_id, post_id)
+);
+PRAGMA user_version = 2;
+";
 
 const SCHEMA: &str = "
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -60,7 +79,8 @@ CREATE TABLE classifiers (
 CREATE TABLE review (
     channel_id INTEGER NOT NULL,
     post_id    INTEGER NOT NULL,
-    decision   TEXT NOT NULL,  -- approve | reject
+    version    INTEGER NOT NULL, -- the post version decided (the indexer's late-edit version)
+    decision   TEXT NOT NULL,    -- approve | reject
     actor      TEXT NOT NULL,
     at         TEXT NOT NULL,
     note       TEXT,
@@ -70,7 +90,7 @@ CREATE TABLE audit (
     seq    INTEGER PRIMARY KEY AUTOINCREMENT,
     at     TEXT NOT NULL,
     actor  TEXT NOT NULL,
-    action TEXT NOT NULL,      -- rule.create | rule.update | rule.delete | classifiers.update | review.*
+    action TEXT NOT NULL,      -- rule.create | rule.update | rule.delete | classifiers.update | review.approve | review.reject
     target TEXT NOT NULL,
     old    TEXT,               -- JSON before, absent for a creation
     new    TEXT,               -- JSON after, absent for a deletion
@@ -183,6 +203,13 @@ impl Store {
             conn.pragma_query_value(None, "user_version", |row| row.get(0))
         };
         let version = setup().map_err(|e| corrupt(e.to_string()))?;
+        let version = if version == 1 {
+            conn.execute_batch(&format!("BEGIN; {MIGRATE_1_TO_2} COMMIT;"))
+                .map_err(|e| corrupt(format!("upgrading the schema from version 1: {e}")))?;
+            2
+        } else {
+            version
+        };
         match version {
             0 => {
                 let tables: i64 = conn

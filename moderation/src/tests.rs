@@ -8,6 +8,14 @@ fn store() -> (tempfile::TempDir, Store) {
     (dir, store)
 }
 
+fn pv(channel_id: u64, post_id: u64, version: i64) -> PostVersion {
+    PostVersion {
+        channel_id,
+        post_id,
+        version,
+    }
+}
+
 fn term(id: &str, pattern: &str) -> Rule {
     Rule::new(id, Kind::Term, pattern, RuleAction::Hide)
 }
@@ -321,4 +329,94 @@ fn the_ingest_engine_has_drop_and_regex_rules_and_skips_disabled_ones() {
     );
     assert_eq!(engine.verdict(&post("m e p h")).action, Action::Drop);
     assert_eq!(engine.verdict(&post("погода")).action, Action::Index);
+}
+
+#[test]
+fn review_decisions_are_recorded_replaced_audited_and_kept() {
+    let (dir, store) = store();
+    let held = serde_json::json!({"reasons": ["spam:0.97"]});
+    store
+        .decide_review(
+            pv(7, 1, 100),
+            Decision::Approve,
+            &held,
+            "mod1",
+            Some("fine"),
+        )
+        .unwrap();
+    store
+        .decide_review(pv(7, 2, 100), Decision::Reject, &held, "mod1", None)
+        .unwrap();
+    // The post was edited and held again; the second decision replaces the first.
+    let again = store
+        .decide_review(
+            pv(7, 1, 200),
+            Decision::Reject,
+            &held,
+            "mod2",
+            Some("edited into spam"),
+        )
+        .unwrap();
+    assert_eq!((again.version, again.decision), (200, Decision::Reject));
+
+    drop(store);
+    let store = Store::open(dir.path()).unwrap();
+    let all = store.review_decisions().unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(
+        (
+            all[0].post_id,
+            all[0].version,
+            all[0].decision,
+            all[0].actor.as_str()
+        ),
+        (1, 200, Decision::Reject, "mod2")
+    );
+    assert_eq!(store.review_decision(7, 3).unwrap(), None);
+
+    let log = store
+        .audit(&AuditQuery {
+            target: Some("post:7/1".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(log.len(), 2);
+    assert_eq!(log[0].action, "review.reject");
+    assert_eq!(log[0].note.as_deref(), Some("edited into spam"));
+    assert_eq!(
+        log[0].old.as_ref().unwrap()["decision"]["decision"],
+        "approve"
+    );
+    assert_eq!(
+        log[0].new.as_ref().unwrap()["held"]["reasons"][0],
+        "spam:0.97"
+    );
+    assert_eq!(log[1].action, "review.approve");
+    assert!(log[1].old.is_none());
+}
+
+#[test]
+fn a_version_1_database_is_upgraded_keeping_its_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let conn = Connection::open(dir.path().join(FILE_NAME)).unwrap();
+        // The version 1 schema: the same but for the review table's missing `version`.
+        let v1 = SCHEMA.replace(
+            "version    INTEGER NOT NULL, -- the post version decided (the indexer's late-edit version)\n",
+            "",
+        );
+        assert_ne!(v1, SCHEMA);
+        conn.execute_batch(&format!("BEGIN; {v1} PRAGMA user_version = 1; COMMIT;"))
+            .unwrap();
+    }
+    let store = Store::open(dir.path()).unwrap();
+    store.create_rule(term("a", "meph"), "mod", None).unwrap();
+    let held = serde_json::json!({});
+    store
+        .decide_review(pv(1, 2, 3), Decision::Approve, &held, "mod", None)
+        .unwrap();
+    drop(store);
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.rules().unwrap().len(), 1);
+    assert_eq!(store.review_decisions().unwrap()[0].version, 3);
 }

@@ -20,7 +20,7 @@
   let rules = [];
   let editing = null; // {id, version} of the rule in the form, or null for a new rule
   let auditBefore = null;
-  let reviewBefore = null;
+  let reviewCursor = null;
 
   // ---- DOM helpers -------------------------------------------------------------------------
 
@@ -148,11 +148,6 @@
       if (error.status === 401) signOut(`Signed out: the server refused the token (${error.message}).`);
       throw error;
     }
-  }
-
-  /** An endpoint this server does not have (yet). */
-  function notAvailable(error) {
-    return error instanceof ApiError && [404, 405, 501].includes(error.status);
   }
 
   // ---- Sign in -----------------------------------------------------------------------------
@@ -355,12 +350,7 @@
         ...sample.map(sampleHit),
       );
     } catch (error) {
-      if (notAvailable(error)) {
-        out.replaceChildren(el('p', { id: 'preview-unavailable', class: 'error' },
-          `Preview is not available on this server (HTTP ${error.status}).`));
-      } else {
-        out.replaceChildren(el('p', { class: 'error' }, error.message));
-      }
+      out.replaceChildren(el('p', { id: 'preview-error', class: 'error' }, error.message));
     }
   }
 
@@ -452,7 +442,7 @@
 
   async function loadReview(more) {
     const params = new URLSearchParams({ limit: '50' });
-    if (more && reviewBefore !== null && reviewBefore !== undefined) params.set('before', String(reviewBefore));
+    if (more && reviewCursor) params.set('cursor', reviewCursor);
     const body = $('review-table').tBodies[0];
     try {
       const data = await call('GET', `/v1/review?${params}`);
@@ -460,39 +450,42 @@
       if (more) body.append(...rows);
       else body.replaceChildren(...rows);
       if (!more && !rows.length) body.append(emptyRow(5, 'nothing to review'));
-      reviewBefore = data.next_before ?? null;
-      $('review-more').hidden = reviewBefore === null;
+      reviewCursor = data.next_cursor || null;
+      $('review-more').hidden = reviewCursor === null;
+      $('review-total').textContent = `${data.total} held`;
       say('review-msg', '');
     } catch (error) {
       if (!more) body.replaceChildren();
       $('review-more').hidden = true;
-      if (notAvailable(error)) say('review-msg', `The review queue is not available on this server (HTTP ${error.status}).`);
-      else report('review-msg', error);
+      report('review-msg', error);
     }
   }
 
   function reviewRow(item) {
+    const post = item.post;
     const note = el('input', { class: 'review-note', placeholder: 'note (optional)' });
     const reasons = (item.reasons || []).map((r) => el('span', { class: 'reason' },
       typeof r.score === 'number' ? `${r.source} (${r.score.toFixed(2)})` : String(r.source)));
+    const rules = (item.rules || []).map((id) => el('span', { class: 'reason' }, `rule:${id}`));
     const row = el(
       'tr',
       { class: 'item' },
-      el('td', {}, link(item.url, `@${item.channel}/${item.post_id}`)),
-      el('td', {}, item.date),
+      el('td', {}, link(post.url, `@${post.channel}/${post.post_id}`)),
+      el('td', {}, post.date),
       el('td', { class: 'text' }, el('pre', {}, item.text || '')),
-      el('td', {}, ...reasons),
+      el('td', { class: 'reasons' }, ...reasons, ...rules),
       el('td', {}, note,
         el('button', { type: 'button', class: 'approve', onclick: () => decide('approve') }, 'Approve'),
         el('button', { type: 'button', class: 'reject', onclick: () => decide('reject') }, 'Reject')),
     );
     async function decide(decision) {
       const why = note.value.trim();
+      const body = { version: item.version };
+      if (why) body.note = why;
       try {
-        await call('POST', `/v1/review/${enc(item.channel_id)}/${enc(item.post_id)}/${decision}`,
-          why ? { note: why } : undefined);
+        await call('POST', `/v1/review/${enc(post.channel_id)}/${enc(post.post_id)}/${decision}`, body);
         row.remove();
-        status(`Post @${item.channel}/${item.post_id} ${decision === 'approve' ? 'approved' : 'rejected'}.`);
+        status(`Post @${post.channel}/${post.post_id} ${decision === 'approve' ? 'approved' : 'rejected'}.`);
       } catch (error) {
         report('review-msg', error);
       }

@@ -352,9 +352,10 @@ impl utoipa::Modify for BearerAuth {
         crate::rules_api::list_rules, crate::rules_api::get_rule, crate::rules_api::create_rule,
         crate::rules_api::update_rule, crate::rules_api::delete_rule, crate::rules_api::export_rules,
         crate::rules_api::import_rules, crate::rules_api::preview_rule, crate::rules_api::audit, crate::rules_api::get_classifiers,
-        crate::rules_api::put_classifiers),
+        crate::rules_api::put_classifiers, crate::review_api::list, crate::review_api::decide),
     components(schemas(SearchResponse, QuotaInfo, Hit, IngestSummary, crate::live::LineError, ErrorBody, crate::error::ErrorDetail,
-        crate::rules_api::RuleList, crate::rules_api::PreviewAnswer, crate::rules_api::AuditPage, crate::rules_api::ClassifierSettings)),
+        crate::rules_api::RuleList, crate::rules_api::PreviewAnswer, crate::rules_api::AuditPage, crate::rules_api::ClassifierSettings,
+        crate::review_api::ReviewPage, crate::review_api::HeldPost, crate::review_api::DecisionBody, crate::review_api::DecisionAnswer)),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;

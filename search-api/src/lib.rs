@@ -30,6 +30,7 @@ pub mod metrics;
 pub mod page;
 pub mod query;
 pub mod rank;
+pub mod review_api;
 pub mod rules_api;
 pub mod safe_seek;
 pub mod search;

@@ -123,6 +123,18 @@ impl Live {
         Ok(())
     }
 
+    /// Removes version `version` of a held post that a moderator rejected (see
+    /// [`indexer::store::Store::reject`]) and commits. Returns false when the post is no
+    /// longer at that version. Blocking.
+    pub fn reject(&self, key: indexer::post::PostKey, version: i64) -> anyhow::Result<bool> {
+        let rejected = self.store.lock().reject(key, version)?;
+        if rejected {
+            self.applied.fetch_add(1, Ordering::SeqCst);
+            self.commit_now()?;
+        }
+        Ok(rejected)
+    }
+
     /// Prepares and applies an NDJSON body; returns the summary and the sequence number to
     /// wait for. Blocking: run it off the async runtime.
     pub fn apply_body(&self, body: &[u8]) -> Result<(IngestSummary, u64), ApiError> {
@@ -202,7 +214,7 @@ impl Live {
         drop(store);
         self.reader.reload()?;
         if let Some(engine) = self.engine.get() {
-            engine.takedown().current().warm(&self.reader.searcher())?;
+            engine.takedown().warm(&self.reader.searcher())?;
         }
         self.commits_total.fetch_add(1, Ordering::Relaxed);
         self.committed_tx.send_replace(target);

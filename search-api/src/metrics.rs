@@ -52,6 +52,8 @@ pub struct Metrics {
     pub rule_reloads: Counter,
     /// Time to build the takedown sets after a rule change (rule-to-effect latency).
     pub takedown_seconds: Histogram,
+    /// Review decisions (approve and reject) since start.
+    pub review_decisions: Counter,
 }
 
 impl Metrics {
@@ -106,6 +108,12 @@ impl Metrics {
             "Time from a rule change to its effect on indexed posts",
             takedown_seconds.clone(),
         );
+        let review_decisions = Counter::default();
+        registry.register(
+            "review_decisions",
+            "Posts approved or rejected by moderators",
+            review_decisions.clone(),
+        );
         Metrics {
             registry,
             requests,
@@ -117,6 +125,7 @@ impl Metrics {
             commits,
             rule_reloads,
             takedown_seconds,
+            review_decisions,
         }
     }
 

@@ -111,15 +111,11 @@ async fn blocking<T: Send + 'static>(
 /// for indexed posts (swapped in when built; searches never wait), and the deletion of what
 /// drop rules match.
 pub fn reload_policy(state: &AppState) -> Result<(), ApiError> {
+    let _serial = state.reload.lock();
     state.policy.store(state.moderation.engine()?);
-    let rules = state.moderation.rules()?;
-    let took = state
-        .engine
-        .takedown()
-        .update(&state.engine.searcher(), &rules)
-        .map_err(ApiError::internal)?;
+    let took = crate::review_api::apply_takedown(state)?;
     state.metrics.rule_reloads.inc();
-    state.metrics.takedown_seconds.observe(took.as_secs_f64());
+    let rules = state.moderation.rules()?;
     let fields = state.engine.fields();
     let drops: Vec<_> = rules
         .iter()

@@ -503,7 +503,7 @@ impl Engine {
         })
     }
 
-    fn hit(
+    pub(crate) fn hit(
         &self,
         searcher: &Searcher,
         addr: DocAddress,
@@ -688,18 +688,19 @@ impl Engine {
         }
         // Only the words and visibility: the shape the pruned fast forms below handle.
         let words_only = strict.is_empty();
-        let mut visibility = vec![
-            (Occur::MustNot, term(f.visibility, schema::VISIBLE_HIDDEN)),
-            (Occur::MustNot, term(f.visibility, schema::VISIBLE_REVIEW)),
-        ];
+        let mut visibility = vec![(Occur::MustNot, term(f.visibility, schema::VISIBLE_HIDDEN))];
         if let Some(country) = &req.country {
             visibility.push((
                 Occur::MustNot,
                 term(f.visibility, &schema::visible_hidden_in(country)),
             ));
         }
-        if let Some(excluded) = self.takedown.exclusion_query(req.country.as_deref()) {
-            visibility.push((Occur::MustNot, excluded));
+        match self.takedown.exclusion_query(req.country.as_deref()) {
+            // Holds the posts held for review too, less the approved ones.
+            Some(excluded) => visibility.push((Occur::MustNot, excluded)),
+            // No takedown built yet (an engine without moderation): every held post stays
+            // out, approved or not.
+            None => visibility.push((Occur::MustNot, term(f.visibility, schema::VISIBLE_REVIEW))),
         }
         strict.extend(visibility.clone_boxed());
 

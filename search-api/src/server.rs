@@ -7,7 +7,7 @@
 
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::{api, page, rules_api};
+use crate::{api, page, review_api, rules_api};
 use axum::Router;
 use axum::error_handling::HandleErrorLayer;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
@@ -47,6 +47,11 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route(
             "/v1/classifiers",
             get(rules_api::get_classifiers).put(rules_api::put_classifiers),
+        )
+        .route("/v1/review", get(review_api::list))
+        .route(
+            "/v1/review/{channel_id}/{post_id}/{decision}",
+            post(review_api::decide),
         )
         .route("/moderation", get(page::page))
         .route("/moderation/app.js", get(page::script))

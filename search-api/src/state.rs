@@ -32,6 +32,9 @@ pub struct AppState {
     pub rate: UserRateLimit,
     /// Metrics.
     pub metrics: Metrics,
+    /// Serializes rule changes and review decisions with the takedown rebuilds they cause,
+    /// so that a slower rebuild of an older state never replaces a newer one.
+    pub reload: parking_lot::Mutex<()>,
 }
 
 impl AppState {
@@ -68,9 +71,12 @@ impl AppState {
         let engine = Arc::new(Engine::new(reader.clone(), fields, config.ranking.clone()));
         let live = Arc::new(Live::new(store, reader, policy.clone())?);
         live.attach(engine.clone());
-        let took = engine
-            .takedown()
-            .update(&engine.searcher(), &moderation.rules()?)?;
+        let approvals = crate::review_api::approvals(&moderation)?;
+        let took = engine.takedown().update(
+            &engine.searcher(),
+            &moderation.rules()?,
+            Arc::new(approvals),
+        )?;
         tracing::info!(took_ms = took.as_secs_f64() * 1e3, "takedown sets built");
         Ok(AppState {
             keys: Keys::new(&secret),
@@ -81,6 +87,7 @@ impl AppState {
             quota: DailyQuota::new(config.limits.daily_free),
             rate: UserRateLimit::new(config.limits.rate_per_second, config.limits.rate_burst),
             metrics: Metrics::new(),
+            reload: parking_lot::Mutex::new(()),
             config,
         })
     }

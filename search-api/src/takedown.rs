@@ -17,8 +17,11 @@
 //!   commit) is computed on first use; the committer warms them right after each reload.
 //! - Regex rules cannot be answered by an index; they apply at ingest (the stored
 //!   `visibility`), not retroactively. Classifier verdicts are stored at ingest too.
+//! - Held for review = (stored `visibility:review` ∪ enabled review rules' matches) minus the
+//!   approved posts, an approval naming the post version it judged (an edit is held again).
+//!   The held set is part of everyone's set, and it is also what the review queue lists.
 
-use arc_swap::ArcSwap;
+use arc_swap::ArcSwapOption;
 use filters::rules::{Kind, Rule, RuleAction, Target};
 use indexer::schema::Fields;
 use parking_lot::Mutex;
@@ -77,16 +80,22 @@ pub fn rule_query(fields: &Fields, rule: &Rule) -> Result<Option<Box<dyn Query>>
     }))
 }
 
+/// The posts moderators approved: `(channel_id, post_id)` to the version approved.
+pub type Approvals = HashMap<(u64, u64), i64>;
+
 /// Who a rule hides posts from.
 #[derive(Debug, Clone)]
 enum Audience {
-    /// Everyone (hide without regions, review, drop until the deletion lands).
+    /// Everyone (hide without regions, drop until the deletion lands).
     Everyone,
+    /// Held for review: everyone, unless approved.
+    Review,
     /// Users in these countries.
     Regions(Vec<String>),
 }
 
 struct ActiveRule {
+    id: String,
     audience: Audience,
     weight: Box<dyn Weight>,
 }
@@ -96,25 +105,42 @@ struct SegmentSets {
     everyone: Option<Arc<BitSet>>,
     /// Everyone's set united with one country's, per country with rules.
     regions: HashMap<String, Arc<BitSet>>,
+    /// The posts held for review (a subset of `everyone`).
+    held: Option<Arc<BitSet>>,
 }
 
-/// The exclusions for one version of the rules.
+/// The exclusions for one version of the rules and approvals.
 pub struct Exclusions {
     rules: Vec<ActiveRule>,
+    /// `visibility:review`: held by a verdict stored at ingest.
+    stored_review: Box<dyn Weight>,
+    approvals: Arc<Approvals>,
     segments: Mutex<HashMap<SegmentId, Arc<SegmentSets>>>,
 }
 
-impl Exclusions {
-    fn empty() -> Exclusions {
-        Exclusions {
-            rules: Vec::new(),
-            segments: Mutex::new(HashMap::new()),
-        }
-    }
+/// The documents of a bitset, in order. (Tantivy's `BitSet` has no iterator of its own.)
+pub fn docs_of(set: &BitSet) -> impl Iterator<Item = DocId> + '_ {
+    (0..set.max_value().div_ceil(64)).flat_map(move |bucket| {
+        let mut tiny = set.tinyset(bucket);
+        std::iter::from_fn(move || tiny.pop_lowest().map(|low| bucket * 64 + low))
+    })
+}
 
-    /// Exclusions for `rules` (enabled non-regex hide, review and drop rules are used).
-    fn build(searcher: &tantivy::Searcher, fields: &Fields, rules: &[Rule]) -> Exclusions {
+impl Exclusions {
+    /// Exclusions for `rules` (enabled non-regex hide, review and drop rules are used) and
+    /// the stored review verdicts, minus `approvals`.
+    fn build(
+        searcher: &tantivy::Searcher,
+        fields: &Fields,
+        rules: &[Rule],
+        approvals: Arc<Approvals>,
+    ) -> tantivy::Result<Exclusions> {
         let scoring = EnableScoring::disabled_from_searcher(searcher);
+        let stored_review = TermQuery::new(
+            Term::from_field_text(fields.visibility, indexer::schema::VISIBLE_REVIEW),
+            IndexRecordOption::Basic,
+        )
+        .weight(scoring)?;
         let mut active = Vec::new();
         for rule in rules.iter().filter(|r| r.enabled && r.kind != Kind::Regex) {
             let query = match rule_query(fields, rule) {
@@ -136,19 +162,44 @@ impl Exclusions {
                 RuleAction::Hide if !rule.regions.is_empty() => {
                     Audience::Regions(rule.regions.clone())
                 }
+                RuleAction::Review => Audience::Review,
                 _ => Audience::Everyone,
             };
-            active.push(ActiveRule { audience, weight });
+            active.push(ActiveRule {
+                id: rule.id.clone(),
+                audience,
+                weight,
+            });
         }
-        Exclusions {
+        Ok(Exclusions {
             rules: active,
+            stored_review,
+            approvals,
             segments: Mutex::new(HashMap::new()),
-        }
+        })
     }
 
-    /// Whether no rule excludes anything.
-    pub fn is_empty(&self) -> bool {
-        self.rules.is_empty()
+    /// The ids of the enabled review rules matching document `doc` of `segment`.
+    pub fn review_rules_matching(
+        &self,
+        segment: &SegmentReader,
+        doc: DocId,
+    ) -> tantivy::Result<Vec<String>> {
+        let mut ids = Vec::new();
+        for rule in &self.rules {
+            if matches!(rule.audience, Audience::Review) {
+                let mut scorer = rule.weight.scorer(segment, 1.0)?;
+                if scorer.doc() <= doc && scorer.seek(doc) == doc {
+                    ids.push(rule.id.clone());
+                }
+            }
+        }
+        Ok(ids)
+    }
+
+    /// The posts of `segment` held for review.
+    pub fn held(&self, segment: &SegmentReader) -> tantivy::Result<Option<Arc<BitSet>>> {
+        Ok(self.sets(segment)?.held.clone())
     }
 
     fn compute(&self, segment: &SegmentReader) -> tantivy::Result<SegmentSets> {
@@ -162,6 +213,13 @@ impl Exclusions {
                 })
         };
         let mut everyone: Option<BitSet> = None;
+        let mut held = BitSet::with_max_value(max);
+        self.stored_review
+            .for_each_no_score(segment, &mut |docs: &[DocId]| {
+                for &doc in docs {
+                    held.insert(doc);
+                }
+            })?;
         let mut by_region: HashMap<&str, Vec<&ActiveRule>> = HashMap::new();
         for rule in &self.rules {
             match &rule.audience {
@@ -169,6 +227,7 @@ impl Exclusions {
                     rule,
                     everyone.get_or_insert_with(|| BitSet::with_max_value(max)),
                 )?,
+                Audience::Review => add(rule, &mut held)?,
                 Audience::Regions(regions) => {
                     for region in regions {
                         by_region.entry(region).or_default().push(rule);
@@ -176,6 +235,16 @@ impl Exclusions {
                 }
             }
         }
+        let held = if held.len() == 0 {
+            None
+        } else {
+            self.subtract_approved(segment, &mut held)?;
+            let all = everyone.get_or_insert_with(|| BitSet::with_max_value(max));
+            for doc in docs_of(&held) {
+                all.insert(doc);
+            }
+            Some(Arc::new(held))
+        };
         // A country's set starts as everyone's, so a search needs one set, not a union.
         let mut regions = HashMap::new();
         for (region, rules) in by_region {
@@ -190,7 +259,35 @@ impl Exclusions {
         Ok(SegmentSets {
             everyone: everyone.map(Arc::new),
             regions,
+            held,
         })
+    }
+
+    /// Removes from `held` the posts approved at the version indexed.
+    fn subtract_approved(&self, segment: &SegmentReader, held: &mut BitSet) -> tantivy::Result<()> {
+        if self.approvals.is_empty() {
+            return Ok(());
+        }
+        let ff = segment.fast_fields();
+        let (channel, post, version) = (
+            ff.u64("channel_id")?,
+            ff.u64("post_id")?,
+            ff.i64("version")?,
+        );
+        let approved: Vec<DocId> = docs_of(held)
+            .filter(|&doc| {
+                let (Some(c), Some(p), Some(v)) =
+                    (channel.first(doc), post.first(doc), version.first(doc))
+                else {
+                    return false;
+                };
+                self.approvals.get(&(c, p)) == Some(&v)
+            })
+            .collect();
+        for doc in approved {
+            held.remove(doc);
+        }
+        Ok(())
     }
 
     fn sets(&self, segment: &SegmentReader) -> tantivy::Result<Arc<SegmentSets>> {
@@ -208,9 +305,6 @@ impl Exclusions {
     /// Computes the sets of every segment of `searcher` that lacks them, and forgets the
     /// segments it no longer has.
     pub fn warm(&self, searcher: &tantivy::Searcher) -> tantivy::Result<()> {
-        if self.is_empty() {
-            return Ok(());
-        }
         for segment in searcher.segment_readers() {
             self.sets(segment)?;
         }
@@ -236,16 +330,20 @@ impl Exclusions {
     }
 }
 
-/// The current exclusions, swapped whole when rules change.
+/// The current exclusions, swapped whole when rules or approvals change.
 pub struct Takedown {
-    current: ArcSwap<Exclusions>,
+    /// `None` until the first [`Takedown::update`]: nothing excluded yet.
+    current: ArcSwapOption<Exclusions>,
     fields: Fields,
 }
 
 impl std::fmt::Debug for Takedown {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Takedown")
-            .field("rules", &self.current.load().rules.len())
+            .field(
+                "rules",
+                &self.current.load().as_ref().map(|e| e.rules.len()),
+            )
             .finish()
     }
 }
@@ -254,39 +352,45 @@ impl Takedown {
     /// No exclusions yet.
     pub fn new(fields: Fields) -> Takedown {
         Takedown {
-            current: ArcSwap::from_pointee(Exclusions::empty()),
+            current: ArcSwapOption::empty(),
             fields,
         }
     }
 
-    /// The exclusions in force.
-    pub fn current(&self) -> Arc<Exclusions> {
+    /// The exclusions in force, once built.
+    pub fn current(&self) -> Option<Arc<Exclusions>> {
         self.current.load_full()
     }
 
-    /// Builds the exclusions of `rules` for `searcher`'s segments and swaps them in; returns
-    /// how long the build took (the rule-to-effect latency for posts already indexed).
+    /// Computes the sets of `searcher`'s new segments (after a commit).
+    pub fn warm(&self, searcher: &tantivy::Searcher) -> tantivy::Result<()> {
+        match self.current.load().as_ref() {
+            Some(exclusions) => exclusions.warm(searcher),
+            None => Ok(()),
+        }
+    }
+
+    /// Builds the exclusions of `rules` and `approvals` for `searcher`'s segments and swaps
+    /// them in; returns how long the build took (the rule-to-effect latency for posts already
+    /// indexed).
     pub fn update(
         &self,
         searcher: &tantivy::Searcher,
         rules: &[Rule],
+        approvals: Arc<Approvals>,
     ) -> tantivy::Result<Duration> {
         let started = Instant::now();
-        let next = Exclusions::build(searcher, &self.fields, rules);
+        let next = Exclusions::build(searcher, &self.fields, rules, approvals)?;
         next.warm(searcher)?;
-        self.current.store(Arc::new(next));
+        self.current.store(Some(Arc::new(next)));
         Ok(started.elapsed())
     }
 
-    /// The query matching what a user in `country` must not see, or `None` when nothing is
-    /// excluded.
+    /// The query matching what a user in `country` must not see (every takedown rule of the
+    /// user's audience and every post held for review).
     pub fn exclusion_query(&self, country: Option<&str>) -> Option<Box<dyn Query>> {
-        let exclusions = self.current();
-        if exclusions.is_empty() {
-            return None;
-        }
         Some(Box::new(Excluded {
-            exclusions,
+            exclusions: self.current()?,
             country: country.map(str::to_string),
         }))
     }
@@ -297,6 +401,12 @@ impl Takedown {
 struct Excluded {
     exclusions: Arc<Exclusions>,
     country: Option<String>,
+}
+
+impl Excluded {
+    fn excluded(&self, segment: &SegmentReader) -> tantivy::Result<Option<Arc<BitSet>>> {
+        self.exclusions.excluded(segment, self.country.as_deref())
+    }
 }
 
 impl std::fmt::Debug for Excluded {
@@ -313,7 +423,7 @@ impl Query for Excluded {
 
 impl Weight for Excluded {
     fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
-        match self.exclusions.excluded(reader, self.country.as_deref())? {
+        match self.excluded(reader)? {
             Some(set) => Ok(Box::new(ConstScorer::new(
                 BitSetDocSet::from((*set).clone()),
                 boost,
@@ -323,10 +433,7 @@ impl Weight for Excluded {
     }
 
     fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
-        let hidden = self
-            .exclusions
-            .excluded(reader, self.country.as_deref())?
-            .is_some_and(|set| set.contains(doc));
+        let hidden = self.excluded(reader)?.is_some_and(|set| set.contains(doc));
         if hidden {
             Ok(Explanation::new("hidden by a takedown rule", 1.0))
         } else {

@@ -22,6 +22,8 @@ mod moderation_api;
 #[cfg(test)]
 mod moderation_page;
 #[cfg(test)]
+mod review_queue;
+#[cfg(test)]
 mod safety;
 #[cfg(test)]
 mod search_api;
