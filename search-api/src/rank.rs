@@ -227,6 +227,62 @@ pub struct Collect<'a> {
     pub exclude: Option<&'a HashSet<DocAddress>>,
     /// Also return every match when there are at most this many (tier 1, for tier 2).
     pub record: usize,
+    /// The user's hidden posts, for a query that carries no visibility clause.
+    pub hidden: Option<Hidden<'a>>,
+}
+
+/// The posts one user must not see, per segment (the takedown sets of the user's audience).
+#[derive(Clone, Copy)]
+pub struct Hidden<'a> {
+    exclusions: &'a crate::takedown::Exclusions,
+    country: Option<&'a str>,
+}
+
+impl<'a> Hidden<'a> {
+    /// The posts hidden from a user in `country`.
+    pub fn new(exclusions: &'a crate::takedown::Exclusions, country: Option<&'a str>) -> Self {
+        Hidden {
+            exclusions,
+            country,
+        }
+    }
+
+    fn of(
+        hidden: Option<&Hidden<'_>>,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<Option<Arc<tantivy::BitSet>>> {
+        match hidden {
+            Some(h) => h.exclusions.excluded(reader, h.country),
+            None => Ok(None),
+        }
+    }
+}
+
+/// How many live documents `query` matches that are not `hidden`.
+pub fn count(
+    searcher: &Searcher,
+    query: &dyn Query,
+    hidden: Option<&Hidden<'_>>,
+) -> tantivy::Result<u64> {
+    if hidden.is_none() {
+        return Ok(query.count(searcher)? as u64);
+    }
+    let weight = query.weight(EnableScoring::disabled_from_searcher(searcher))?;
+    let mut total = 0u64;
+    for reader in searcher.segment_readers() {
+        let alive = reader.alive_bitset();
+        let set = Hidden::of(hidden, reader)?;
+        weight.for_each_no_score(reader, &mut |docs| {
+            total += docs
+                .iter()
+                .filter(|&&d| {
+                    alive.is_none_or(|a| a.is_alive(d))
+                        && !set.as_ref().is_some_and(|s| s.contains(d))
+                })
+                .count() as u64;
+        })?;
+    }
+    Ok(total)
 }
 
 /// What was collected.
@@ -269,11 +325,16 @@ impl Ranker {
             let seg = SegmentRank::open(reader, &self.cache, &self.ranking, c.sort, c.now);
             let max_factor = seg.max_factor();
             let alive = reader.alive_bitset();
+            let hidden = Hidden::of(c.hidden.as_ref(), reader)?;
+            let visible = |doc: DocId| {
+                alive.is_none_or(|a| a.is_alive(doc))
+                    && !hidden.as_ref().is_some_and(|h| h.contains(doc))
+            };
             if c.prune && c.sort == Sort::Relevance {
                 let start = bm25_floor(&heap, c.n, max_factor);
                 let mut floor = start;
                 weight.for_each_pruning(start, reader, &mut |doc, bm25| {
-                    if alive.is_none_or(|a| a.is_alive(doc)) {
+                    if visible(doc) {
                         offer(&mut heap, &seg, c, ord, doc, bm25);
                         floor = bm25_floor(&heap, c.n, max_factor);
                     }
@@ -281,7 +342,7 @@ impl Ranker {
                 })?;
             } else {
                 weight.for_each(reader, &mut |doc, bm25| {
-                    if alive.is_some_and(|a| a.is_deleted(doc)) {
+                    if !visible(doc) {
                         return;
                     }
                     count += 1;
@@ -483,6 +544,7 @@ mod tests {
                         now,
                         prune,
                         exclude: None,
+                        hidden: None,
                         record: 0,
                     };
                     let full = ranker.top(&searcher, &query, &collect(false)).unwrap();

@@ -30,6 +30,7 @@ use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use std::ops::Bound;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tantivy::query::{
     BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery,
@@ -444,6 +445,7 @@ impl Engine {
                 now,
                 prune: t.prune,
                 exclude: None,
+                hidden: None,
                 record: if tier == 1 && wants_tier1_matches {
                     TIER1_MATCHES_CAP
                 } else {
@@ -458,13 +460,21 @@ impl Engine {
                 }
                 _ => (t.query.as_ref(), 0),
             };
+            // The pruned forms are the bare term unions (see `Plan::hidden`).
+            if collect.prune {
+                collect.hidden = plan
+                    .hidden
+                    .as_deref()
+                    .map(|e| crate::rank::Hidden::new(e, req.country.as_deref()));
+            }
             let found = self
                 .ranker
                 .top(&searcher, query, &collect)
                 .map_err(ApiError::internal)?;
             let count = match found.count {
                 Some(count) => count,
-                None => query.count(&searcher).map_err(ApiError::internal)? as u64,
+                None => crate::rank::count(&searcher, query, collect.hidden.as_ref())
+                    .map_err(ApiError::internal)?,
             };
             total += count.saturating_sub(excluded);
             if tier == 1 {
@@ -688,20 +698,27 @@ impl Engine {
         }
         // Only the words and visibility: the shape the pruned fast forms below handle.
         let words_only = strict.is_empty();
-        let mut visibility = vec![(Occur::MustNot, term(f.visibility, schema::VISIBLE_HIDDEN))];
-        if let Some(country) = &req.country {
-            visibility.push((
-                Occur::MustNot,
-                term(f.visibility, &schema::visible_hidden_in(country)),
-            ));
-        }
-        match self.takedown.exclusion_query(req.country.as_deref()) {
-            // Holds the posts held for review too, less the approved ones.
-            Some(excluded) => visibility.push((Occur::MustNot, excluded)),
-            // No takedown built yet (an engine without moderation): every held post stays
-            // out, approved or not.
-            None => visibility.push((Occur::MustNot, term(f.visibility, schema::VISIBLE_REVIEW))),
-        }
+        let hidden = self.takedown.current();
+        let visibility = match self.takedown.exclusion_query(req.country.as_deref()) {
+            // Everything the user must not see: rules' matches, stored verdicts, held posts
+            // less the approved ones.
+            Some(excluded) => vec![(Occur::MustNot, excluded)],
+            // No takedown built yet (an engine without moderation): the stored verdicts, and
+            // every held post stays out, approved or not.
+            None => {
+                let mut clauses = vec![
+                    (Occur::MustNot, term(f.visibility, schema::VISIBLE_HIDDEN)),
+                    (Occur::MustNot, term(f.visibility, schema::VISIBLE_REVIEW)),
+                ];
+                if let Some(country) = &req.country {
+                    clauses.push((
+                        Occur::MustNot,
+                        term(f.visibility, &schema::visible_hidden_in(country)),
+                    ));
+                }
+                clauses
+            }
+        };
         strict.extend(visibility.clone_boxed());
 
         // Words: tier 1 requires the non-stop words; tier 2 wants at least half of them.
@@ -724,10 +741,17 @@ impl Engine {
                 required.push(wq);
             }
         }
-        // A union of terms and nothing else (visibility clauses that match nothing in a
-        // segment drop out there): Tantivy scores it with block-max WAND when pruning.
+        // A union of terms and nothing else: Tantivy scores it with block-max WAND when
+        // pruning, which any exclusion clause would turn off. So with takedown sets the union
+        // is bare and the collector leaves out the user's hidden posts (`Plan::hidden`);
+        // without them the term clauses stay (they drop out of segments they match nothing
+        // in).
         let union_of = |terms: &[Term]| -> Box<dyn Query> {
-            let mut clauses = visibility.clone_boxed();
+            let mut clauses = if hidden.is_some() {
+                Vec::new()
+            } else {
+                visibility.clone_boxed()
+            };
             clauses.extend(terms.iter().map(|t| {
                 let tq: Box<dyn Query> =
                     Box::new(TermQuery::new(t.clone(), IndexRecordOption::WithFreqs));
@@ -738,7 +762,11 @@ impl Engine {
         let mut tier1 = strict.clone_boxed();
         tier1.extend(required.iter().map(|q| (Occur::Must, q.box_clone())));
         tier1.extend(optional.iter().map(|q| (Occur::Should, q.box_clone())));
-        if q.words.len() >= 2 {
+        // The phrase-proximity boost, unless a word is a stop word: the phrase scorer reads
+        // the positions of every post holding all the words, and with a stop word that is a
+        // tenth of the corpus (15-25 ms for one query at 1M posts, RESULTS.md), for a boost
+        // that mostly re-ranks posts that have the rare words anyway.
+        if q.words.len() >= 2 && !q.words.iter().any(|w| is_stop_word(w)) {
             let joined = q.words.join(" ");
             if let Some(pq) = self.text_query(&joined, 0, &mut Vec::new()) {
                 tier1.push((
@@ -789,7 +817,11 @@ impl Engine {
         }
         highlight.sort();
         highlight.dedup();
-        Plan { tiers, highlight }
+        Plan {
+            tiers,
+            highlight,
+            hidden,
+        }
     }
 
     /// [`Self::text_query`] of a word, with its variants' terms when each is a single term.
@@ -843,6 +875,10 @@ impl Engine {
 struct Plan {
     tiers: Vec<TierPlan>,
     highlight: Vec<String>,
+    /// The takedown sets, when built: then the term unions collected with pruning (tier 1
+    /// of one word, tier 2's fast form) carry no visibility clause, and the collector and
+    /// the count leave out the user's hidden posts by these sets.
+    hidden: Option<Arc<crate::takedown::Exclusions>>,
 }
 
 /// How to collect one tier.

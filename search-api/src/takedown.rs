@@ -17,6 +17,10 @@
 //!   commit) is computed on first use; the committer warms them right after each reload.
 //! - Regex rules cannot be answered by an index; they apply at ingest (the stored
 //!   `visibility`), not retroactively. Classifier verdicts are stored at ingest too.
+//! - The sets hold everything a user must not see, so a search needs one clause (or one
+//!   bitset check, for the pruned top-n of `rank.rs`): the rules' matches and the verdicts
+//!   stored at ingest (`visibility` `hide`, `hide:CC`, `review`), read from each segment's
+//!   term dictionary.
 //! - Held for review = (stored `visibility:review` ∪ enabled review rules' matches) minus the
 //!   approved posts, an approval naming the post version it judged (an edit is held again).
 //!   The held set is part of everyone's set, and it is also what the review queue lists.
@@ -112,10 +116,41 @@ struct SegmentSets {
 /// The exclusions for one version of the rules and approvals.
 pub struct Exclusions {
     rules: Vec<ActiveRule>,
-    /// `visibility:review`: held by a verdict stored at ingest.
-    stored_review: Box<dyn Weight>,
+    /// The `visibility` field: verdicts stored at ingest.
+    visibility: tantivy::schema::Field,
     approvals: Arc<Approvals>,
     segments: Mutex<HashMap<SegmentId, Arc<SegmentSets>>>,
+}
+
+/// Every stored `visibility` value of `segment` but `public`, with its documents.
+fn stored_verdicts(
+    segment: &SegmentReader,
+    field: tantivy::schema::Field,
+) -> tantivy::Result<Vec<(String, Vec<DocId>)>> {
+    use tantivy::DocSet;
+    let index = segment.inverted_index(field)?;
+    let mut values = Vec::new();
+    let mut stream = index.terms().stream()?;
+    while stream.advance() {
+        let value = String::from_utf8_lossy(stream.key()).into_owned();
+        if value != indexer::schema::VISIBLE_PUBLIC {
+            values.push(value);
+        }
+    }
+    let mut out = Vec::with_capacity(values.len());
+    for value in values {
+        let term = Term::from_field_text(field, &value);
+        let mut docs = Vec::new();
+        if let Some(mut postings) = index.read_postings(&term, IndexRecordOption::Basic)? {
+            let mut doc = postings.doc();
+            while doc != tantivy::TERMINATED {
+                docs.push(doc);
+                doc = postings.advance();
+            }
+        }
+        out.push((value, docs));
+    }
+    Ok(out)
 }
 
 /// The documents of a bitset, in order. (Tantivy's `BitSet` has no iterator of its own.)
@@ -136,11 +171,6 @@ impl Exclusions {
         approvals: Arc<Approvals>,
     ) -> tantivy::Result<Exclusions> {
         let scoring = EnableScoring::disabled_from_searcher(searcher);
-        let stored_review = TermQuery::new(
-            Term::from_field_text(fields.visibility, indexer::schema::VISIBLE_REVIEW),
-            IndexRecordOption::Basic,
-        )
-        .weight(scoring)?;
         let mut active = Vec::new();
         for rule in rules.iter().filter(|r| r.enabled && r.kind != Kind::Regex) {
             let query = match rule_query(fields, rule) {
@@ -173,7 +203,7 @@ impl Exclusions {
         }
         Ok(Exclusions {
             rules: active,
-            stored_review,
+            visibility: fields.visibility,
             approvals,
             segments: Mutex::new(HashMap::new()),
         })
@@ -214,13 +244,29 @@ impl Exclusions {
         };
         let mut everyone: Option<BitSet> = None;
         let mut held = BitSet::with_max_value(max);
-        self.stored_review
-            .for_each_no_score(segment, &mut |docs: &[DocId]| {
-                for &doc in docs {
-                    held.insert(doc);
-                }
-            })?;
+        // The verdicts stored at ingest: `hide`, `hide:CC`, `review` (`public` needs nothing).
+        let mut stored_regions: HashMap<String, Vec<DocId>> = HashMap::new();
+        for (value, docs) in stored_verdicts(segment, self.visibility)? {
+            if value == indexer::schema::VISIBLE_REVIEW {
+                docs.iter().for_each(|&d| {
+                    held.insert(d);
+                });
+            } else if value == indexer::schema::VISIBLE_HIDDEN {
+                let set = everyone.get_or_insert_with(|| BitSet::with_max_value(max));
+                docs.iter().for_each(|&d| {
+                    set.insert(d);
+                });
+            } else if let Some(region) = value.strip_prefix("hide:") {
+                stored_regions
+                    .entry(region.to_string())
+                    .or_default()
+                    .extend(docs);
+            }
+        }
         let mut by_region: HashMap<&str, Vec<&ActiveRule>> = HashMap::new();
+        for region in stored_regions.keys() {
+            by_region.entry(region).or_default();
+        }
         for rule in &self.rules {
             match &rule.audience {
                 Audience::Everyone => add(
@@ -253,6 +299,9 @@ impl Exclusions {
                 .unwrap_or_else(|| BitSet::with_max_value(max));
             for rule in rules {
                 add(rule, &mut set)?;
+            }
+            for &doc in stored_regions.get(region).into_iter().flatten() {
+                set.insert(doc);
             }
             regions.insert(region.to_string(), Arc::new(set));
         }
@@ -318,7 +367,7 @@ impl Exclusions {
     }
 
     /// The documents of `segment` hidden from a user in `country`.
-    fn excluded(
+    pub fn excluded(
         &self,
         segment: &SegmentReader,
         country: Option<&str>,

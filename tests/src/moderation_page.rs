@@ -308,7 +308,10 @@ fn a_moderator_hides_a_post_from_the_page() -> Result<()> {
          return msg ? {error: msg} : null;",
         json!([]),
     )?;
-    ensure!(review["error"].is_null(), "the review queue failed: {review}");
+    ensure!(
+        review["error"].is_null(),
+        "the review queue failed: {review}"
+    );
     ensure!(
         review["text"]
             .as_str()

@@ -253,3 +253,60 @@ fn held_posts_are_listed_approved_rejected_and_audited() {
     ));
     assert_eq!(summary["stale"], 1, "{summary}");
 }
+
+/// Verdicts stored at ingest (a regex rule's hide, everywhere or in one country) are hidden
+/// by the takedown sets too, on every query path: one word (the pruned bare term union, whose
+/// collector and count consult the sets), two words, a phrase and a filter; counts included.
+#[test]
+fn stored_hides_are_hidden_on_every_query_path() {
+    const RULES: &str = r#"[
+      {"id": "kz", "kind": "regex", "pattern": "spice\\s+delivery", "action": "hide", "regions": ["KZ"]},
+      {"id": "all", "kind": "regex", "pattern": "fake\\s+passports", "action": "hide"}
+    ]"#;
+    let server = TestServer::start_with_rules(RULES, |_| {});
+    server.ingest(
+        &[
+            post(
+                "shop_one",
+                1,
+                1,
+                "2026-11-20T10:00:00Z",
+                "Almaty market spice delivery",
+            ),
+            post(
+                "shop_two",
+                2,
+                1,
+                "2026-11-20T11:00:00Z",
+                "Almaty market fake passports",
+            ),
+            post(
+                "news_kz",
+                3,
+                1,
+                "2026-11-20T12:00:00Z",
+                "Almaty market prices",
+            ),
+        ]
+        .join("\n"),
+    );
+    for q in [
+        "almaty",
+        "almaty market",
+        "\"almaty market\"",
+        "market @shop_one",
+    ] {
+        let kz = server.visible_keys(q, Some("KZ"));
+        let de = server.visible_keys(q, Some("DE"));
+        assert!(!kz.contains(&"shop_one/1".to_string()), "{q}: {kz:?}");
+        assert!(!kz.contains(&"shop_two/1".to_string()), "{q}: {kz:?}");
+        assert!(!de.contains(&"shop_two/1".to_string()), "{q}: {de:?}");
+    }
+    assert_eq!(server.visible_keys("almaty", Some("KZ")), ["news_kz/1"]);
+    assert_eq!(
+        server.visible_keys("almaty", Some("DE")),
+        ["news_kz/1", "shop_one/1"]
+    );
+    assert_eq!(server.visible_keys("spice", None), ["shop_one/1"]);
+    assert!(server.visible_keys("passports", None).is_empty());
+}
