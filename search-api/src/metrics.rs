@@ -54,6 +54,8 @@ pub struct Metrics {
     pub takedown_seconds: Histogram,
     /// Review decisions (approve and reject) since start.
     pub review_decisions: Counter,
+    /// Time of each regex rule's scan of the indexed posts.
+    pub regex_scan_seconds: Histogram,
 }
 
 impl Metrics {
@@ -114,6 +116,12 @@ impl Metrics {
             "Posts approved or rejected by moderators",
             review_decisions.clone(),
         );
+        let regex_scan_seconds = Histogram::new(exponential_buckets(0.01, 2.0, 14));
+        registry.register(
+            "regex_scan_seconds",
+            "Time for a regex rule to reach the posts indexed before it (stored-text scan)",
+            regex_scan_seconds.clone(),
+        );
         Metrics {
             registry,
             requests,
@@ -126,6 +134,7 @@ impl Metrics {
             rule_reloads,
             takedown_seconds,
             review_decisions,
+            regex_scan_seconds,
         }
     }
 

@@ -18,6 +18,7 @@ use filters::rules::Rule;
 use moderation::{AuditEntry, AuditQuery, ImportSummary, RulePatch};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+use tantivy::Term;
 
 /// `GET /v1/rules` filters.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -110,7 +111,7 @@ async fn blocking<T: Send + 'static>(
 /// Makes the stored rules take effect: a new filters engine for new posts, new takedown sets
 /// for indexed posts (swapped in when built; searches never wait), and the deletion of what
 /// drop rules match.
-pub fn reload_policy(state: &AppState) -> Result<(), ApiError> {
+pub fn reload_policy(state: &Arc<AppState>) -> Result<(), ApiError> {
     let _serial = state.reload.lock();
     state.policy.store(state.moderation.engine()?);
     let took = crate::review_api::apply_takedown(state)?;
@@ -127,11 +128,116 @@ pub fn reload_policy(state: &AppState) -> Result<(), ApiError> {
         .live
         .delete_matching(drops)
         .map_err(ApiError::internal)?;
+    start_regex_scans(state)?;
     tracing::info!(
         rules = rules.len(),
         took_ms = took.as_secs_f64() * 1e3,
         dropped,
         "rules applied"
+    );
+    Ok(())
+}
+
+/// Starts, in the background, a scan of the indexed posts' text for every enabled regex rule
+/// whose pattern has no scan yet: no index can answer a regex, so this is how a regex rule
+/// reaches posts indexed before it (new posts get it at ingest). When a scan ends, its
+/// matches join the takedown sets (hide, review) or are deleted (drop). Seconds at 1M posts;
+/// `GET /metrics` `regex_scan_seconds` tells how long they take.
+pub fn start_regex_scans(state: &Arc<AppState>) -> Result<(), ApiError> {
+    let rules = state.moderation.rules()?;
+    let takedown = state.engine.takedown();
+    // A disabled rule forgets its scan: posts indexed while it was off were not judged by it.
+    takedown.retain_regex_scans(
+        &rules
+            .iter()
+            .filter(|r| r.enabled)
+            .map(|r| r.id.as_str())
+            .collect(),
+    );
+    for rule in rules
+        .into_iter()
+        .filter(|r| r.enabled && r.kind == filters::rules::Kind::Regex)
+    {
+        if takedown
+            .regex_scan(&rule.id)
+            .is_some_and(|scan| scan.pattern == rule.pattern)
+            || !state
+                .regex_scans_running
+                .lock()
+                .insert((rule.id.clone(), rule.pattern.clone()))
+        {
+            continue;
+        }
+        let state = state.clone();
+        std::thread::Builder::new()
+            .name(format!("regex-scan-{}", rule.id))
+            .spawn(move || {
+                let key = (rule.id.clone(), rule.pattern.clone());
+                if let Err(e) = regex_scan(&state, &rule) {
+                    tracing::error!(rule = %rule.id, error = %e, "regex scan failed");
+                }
+                state.regex_scans_running.lock().remove(&key);
+            })
+            .map_err(ApiError::internal)?;
+    }
+    Ok(())
+}
+
+/// Scans for one regex rule, then applies what it found.
+fn regex_scan(state: &Arc<AppState>, rule: &Rule) -> Result<(), ApiError> {
+    let started = std::time::Instant::now();
+    let set = filters::RuleSet::build(vec![rule.clone()])
+        .map_err(|e| ApiError::InvalidRule(e.to_string()))?;
+    let posts = state
+        .engine
+        .scan_posts(|text| {
+            let normalized = filters::normalize::Normalized::new(text);
+            !set.matching(&filters::Subject::default(), &normalized)
+                .is_empty()
+        })
+        .map_err(ApiError::internal)?;
+    let took = started.elapsed();
+    state.metrics.regex_scan_seconds.observe(took.as_secs_f64());
+    let matches = posts.len();
+    let _serial = state.reload.lock();
+    // The rule may have changed or gone while the scan ran: then this scan is stale, and
+    // the change started a fresh one.
+    let current = state.moderation.rules()?;
+    let Some(now) = current.iter().find(|r| r.id == rule.id) else {
+        return Ok(());
+    };
+    if now.pattern != rule.pattern {
+        return Ok(());
+    }
+    let keys: Vec<Term> = posts
+        .keys()
+        .map(|&(c, p)| {
+            Term::from_field_text(
+                state.engine.fields().key,
+                &indexer::schema::key_string(c, p),
+            )
+        })
+        .collect();
+    state.engine.takedown().set_regex_scan(
+        &rule.id,
+        Arc::new(crate::takedown::RegexScan {
+            pattern: rule.pattern.clone(),
+            posts,
+            took,
+        }),
+    );
+    crate::review_api::apply_takedown(state)?;
+    if now.enabled && now.action == filters::rules::RuleAction::Drop && !keys.is_empty() {
+        state
+            .live
+            .delete_matching(vec![Box::new(tantivy::query::TermSetQuery::new(keys))])
+            .map_err(ApiError::internal)?;
+    }
+    tracing::info!(
+        rule = %rule.id,
+        matches,
+        took_ms = took.as_secs_f64() * 1e3,
+        "regex rule scanned over the indexed posts"
     );
     Ok(())
 }

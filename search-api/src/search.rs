@@ -633,6 +633,48 @@ impl Engine {
         Ok((found, hits, true))
     }
 
+    /// Every live post whose stored text `matches`, as `(channel_id, post_id)` to its
+    /// version: a regex rule's scan of posts indexed before it. Segments are scanned in
+    /// parallel (rayon). Blocking; seconds at 1M posts.
+    pub fn scan_posts(
+        &self,
+        matches: impl Fn(&str) -> bool + Sync,
+    ) -> tantivy::Result<HashMap<(u64, u64), i64>> {
+        use rayon::prelude::*;
+        let searcher = self.searcher();
+        let found: Vec<Vec<((u64, u64), i64)>> = searcher
+            .segment_readers()
+            .par_iter()
+            .map(|segment| -> tantivy::Result<Vec<((u64, u64), i64)>> {
+                let store = segment.get_store_reader(64)?;
+                let ff = segment.fast_fields();
+                let (channel, post, version) = (
+                    ff.u64("channel_id")?,
+                    ff.u64("post_id")?,
+                    ff.i64("version")?,
+                );
+                let mut out = Vec::new();
+                for doc in segment.doc_ids_alive() {
+                    let stored: TantivyDocument = store.get(doc)?;
+                    let Some(text) = stored.get_first(self.fields.text).and_then(|v| v.as_str())
+                    else {
+                        continue; // a tombstone
+                    };
+                    if !matches(text) {
+                        continue;
+                    }
+                    if let (Some(c), Some(p), Some(v)) =
+                        (channel.first(doc), post.first(doc), version.first(doc))
+                    {
+                        out.push(((c, p), v));
+                    }
+                }
+                Ok(out)
+            })
+            .collect::<tantivy::Result<_>>()?;
+        Ok(found.into_iter().flatten().collect())
+    }
+
     /// Builds the tiers' queries and the tokens to highlight.
     fn plan(&self, req: &SearchRequest) -> Plan {
         let f = &self.fields;

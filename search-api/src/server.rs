@@ -139,6 +139,11 @@ pub async fn run(
     let committer = tokio::spawn(state.live.clone().run_committer(interval, async move {
         let _ = committer_stop.wait_for(|s| *s).await;
     }));
+    // Regex rules reach the posts indexed before them by a scan of the stored text; after a
+    // restart the scans (kept in memory) run again, in the background.
+    if let Err(e) = rules_api::start_regex_scans(&state) {
+        tracing::error!(error = %e, "regex scans did not start");
+    }
     let pruner_state = state.clone();
     let mut pruner_stop = stop_rx.clone();
     let pruner = tokio::spawn(async move {

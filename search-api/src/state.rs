@@ -35,6 +35,8 @@ pub struct AppState {
     /// Serializes rule changes and review decisions with the takedown rebuilds they cause,
     /// so that a slower rebuild of an older state never replaces a newer one.
     pub reload: parking_lot::Mutex<()>,
+    /// Regex scans under way, as (rule id, pattern) (see `rules_api::start_regex_scans`).
+    pub regex_scans_running: parking_lot::Mutex<std::collections::HashSet<(String, String)>>,
 }
 
 impl AppState {
@@ -88,6 +90,7 @@ impl AppState {
             rate: UserRateLimit::new(config.limits.rate_per_second, config.limits.rate_burst),
             metrics: Metrics::new(),
             reload: parking_lot::Mutex::new(()),
+            regex_scans_running: parking_lot::Mutex::new(Default::default()),
             config,
         })
     }

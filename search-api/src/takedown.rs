@@ -15,8 +15,12 @@
 //!   [`Exclusions`] off to the side (precomputing the current segments) and swaps it in with
 //!   one atomic store. A segment the current exclusions have not seen yet (fresh from a
 //!   commit) is computed on first use; the committer warms them right after each reload.
-//! - Regex rules cannot be answered by an index; they apply at ingest (the stored
-//!   `visibility`), not retroactively. Classifier verdicts are stored at ingest too.
+//! - Regex rules cannot be answered by an index. They apply at ingest (the stored
+//!   `visibility`), and to posts indexed before them through a scan of the stored text in
+//!   the background ([`RegexScan`], started by `rules_api`): its matches are kept as post
+//!   keys with versions, not doc ids, so that they survive merges, and become part of the
+//!   sets at the next rebuild. A disabled regex rule releases what its scan found; the
+//!   verdicts it stored at ingest stay until the posts are edited.
 //! - The sets hold everything a user must not see, so a search needs one clause (or one
 //!   bitset check, for the pruned top-n of `rank.rs`): the rules' matches and the verdicts
 //!   stored at ingest (`visibility` `hide`, `hide:CC`, `review`), read from each segment's
@@ -87,6 +91,20 @@ pub fn rule_query(fields: &Fields, rule: &Rule) -> Result<Option<Box<dyn Query>>
 /// The posts moderators approved: `(channel_id, post_id)` to the version approved.
 pub type Approvals = HashMap<(u64, u64), i64>;
 
+/// What a scan of the stored text found for one regex rule.
+#[derive(Debug)]
+pub struct RegexScan {
+    /// The pattern scanned for: a scan is used only while the rule keeps it.
+    pub pattern: String,
+    /// The matching posts, `(channel_id, post_id)` to the version that matched.
+    pub posts: HashMap<(u64, u64), i64>,
+    /// How long the scan took.
+    pub took: Duration,
+}
+
+/// The latest scan of each regex rule, by rule id.
+pub type RegexScans = HashMap<String, Arc<RegexScan>>;
+
 /// Who a rule hides posts from.
 #[derive(Debug, Clone)]
 enum Audience {
@@ -101,7 +119,15 @@ enum Audience {
 struct ActiveRule {
     id: String,
     audience: Audience,
-    weight: Box<dyn Weight>,
+    matcher: Matcher,
+}
+
+/// How a rule finds its posts in a segment.
+enum Matcher {
+    /// An index query.
+    Query(Box<dyn Weight>),
+    /// A regex rule: the posts its scan found (looked up by key and version).
+    Scanned(Arc<RegexScan>),
 }
 
 /// One segment's excluded documents.
@@ -169,10 +195,30 @@ impl Exclusions {
         fields: &Fields,
         rules: &[Rule],
         approvals: Arc<Approvals>,
+        scans: &RegexScans,
     ) -> tantivy::Result<Exclusions> {
         let scoring = EnableScoring::disabled_from_searcher(searcher);
         let mut active = Vec::new();
-        for rule in rules.iter().filter(|r| r.enabled && r.kind != Kind::Regex) {
+        for rule in rules.iter().filter(|r| r.enabled) {
+            let audience = match rule.action {
+                RuleAction::Hide if !rule.regions.is_empty() => {
+                    Audience::Regions(rule.regions.clone())
+                }
+                RuleAction::Review => Audience::Review,
+                _ => Audience::Everyone,
+            };
+            if rule.kind == Kind::Regex {
+                if let Some(scan) = scans.get(&rule.id).filter(|s| s.pattern == rule.pattern)
+                    && !scan.posts.is_empty()
+                {
+                    active.push(ActiveRule {
+                        id: rule.id.clone(),
+                        audience,
+                        matcher: Matcher::Scanned(scan.clone()),
+                    });
+                }
+                continue;
+            }
             let query = match rule_query(fields, rule) {
                 Ok(Some(q)) => q,
                 Ok(None) => continue,
@@ -188,17 +234,10 @@ impl Exclusions {
                     continue;
                 }
             };
-            let audience = match rule.action {
-                RuleAction::Hide if !rule.regions.is_empty() => {
-                    Audience::Regions(rule.regions.clone())
-                }
-                RuleAction::Review => Audience::Review,
-                _ => Audience::Everyone,
-            };
             active.push(ActiveRule {
                 id: rule.id.clone(),
                 audience,
-                weight,
+                matcher: Matcher::Query(weight),
             });
         }
         Ok(Exclusions {
@@ -216,12 +255,20 @@ impl Exclusions {
         doc: DocId,
     ) -> tantivy::Result<Vec<String>> {
         let mut ids = Vec::new();
-        for rule in &self.rules {
-            if matches!(rule.audience, Audience::Review) {
-                let mut scorer = rule.weight.scorer(segment, 1.0)?;
-                if scorer.doc() <= doc && scorer.seek(doc) == doc {
-                    ids.push(rule.id.clone());
+        let scanned = self.scanned_docs(segment)?;
+        for (i, rule) in self.rules.iter().enumerate() {
+            if !matches!(rule.audience, Audience::Review) {
+                continue;
+            }
+            let hit = match &rule.matcher {
+                Matcher::Query(weight) => {
+                    let mut scorer = weight.scorer(segment, 1.0)?;
+                    scorer.doc() <= doc && scorer.seek(doc) == doc
                 }
+                Matcher::Scanned(_) => scanned.get(&i).is_some_and(|docs| docs.contains(&doc)),
+            };
+            if hit {
+                ids.push(rule.id.clone());
             }
         }
         Ok(ids)
@@ -232,15 +279,63 @@ impl Exclusions {
         Ok(self.sets(segment)?.held.clone())
     }
 
+    /// The documents of `segment` each scanned regex rule matched, by rule index: one pass
+    /// over the segment's key columns for all of them.
+    fn scanned_docs(&self, segment: &SegmentReader) -> tantivy::Result<HashMap<usize, Vec<DocId>>> {
+        let scans: Vec<(usize, &RegexScan)> = self
+            .rules
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| match &r.matcher {
+                Matcher::Scanned(scan) => Some((i, scan.as_ref())),
+                Matcher::Query(_) => None,
+            })
+            .collect();
+        let mut out: HashMap<usize, Vec<DocId>> = HashMap::new();
+        if scans.is_empty() {
+            return Ok(out);
+        }
+        let ff = segment.fast_fields();
+        let (channel, post, version) = (
+            ff.u64("channel_id")?,
+            ff.u64("post_id")?,
+            ff.i64("version")?,
+        );
+        for doc in 0..segment.max_doc() {
+            let (Some(c), Some(p), Some(v)) =
+                (channel.first(doc), post.first(doc), version.first(doc))
+            else {
+                continue;
+            };
+            for (i, scan) in &scans {
+                if scan.posts.get(&(c, p)) == Some(&v) {
+                    out.entry(*i).or_default().push(doc);
+                }
+            }
+        }
+        Ok(out)
+    }
+
     fn compute(&self, segment: &SegmentReader) -> tantivy::Result<SegmentSets> {
         let max = segment.max_doc();
-        let add = |rule: &ActiveRule, set: &mut BitSet| {
-            rule.weight
-                .for_each_no_score(segment, &mut |docs: &[DocId]| {
-                    for &doc in docs {
+        let scanned = self.scanned_docs(segment)?;
+        // Adds rule `i`'s documents to `set`.
+        let add = |i: usize, set: &mut BitSet| -> tantivy::Result<()> {
+            match &self.rules[i].matcher {
+                Matcher::Query(weight) => {
+                    weight.for_each_no_score(segment, &mut |docs: &[DocId]| {
+                        for &doc in docs {
+                            set.insert(doc);
+                        }
+                    })
+                }
+                Matcher::Scanned(_) => {
+                    for &doc in scanned.get(&i).into_iter().flatten() {
                         set.insert(doc);
                     }
-                })
+                    Ok(())
+                }
+            }
         };
         let mut everyone: Option<BitSet> = None;
         let mut held = BitSet::with_max_value(max);
@@ -263,20 +358,20 @@ impl Exclusions {
                     .extend(docs);
             }
         }
-        let mut by_region: HashMap<&str, Vec<&ActiveRule>> = HashMap::new();
+        let mut by_region: HashMap<&str, Vec<usize>> = HashMap::new();
         for region in stored_regions.keys() {
             by_region.entry(region).or_default();
         }
-        for rule in &self.rules {
+        for (i, rule) in self.rules.iter().enumerate() {
             match &rule.audience {
                 Audience::Everyone => add(
-                    rule,
+                    i,
                     everyone.get_or_insert_with(|| BitSet::with_max_value(max)),
                 )?,
-                Audience::Review => add(rule, &mut held)?,
+                Audience::Review => add(i, &mut held)?,
                 Audience::Regions(regions) => {
                     for region in regions {
-                        by_region.entry(region).or_default().push(rule);
+                        by_region.entry(region).or_default().push(i);
                     }
                 }
             }
@@ -297,8 +392,8 @@ impl Exclusions {
             let mut set = everyone
                 .clone()
                 .unwrap_or_else(|| BitSet::with_max_value(max));
-            for rule in rules {
-                add(rule, &mut set)?;
+            for i in rules {
+                add(i, &mut set)?;
             }
             for &doc in stored_regions.get(region).into_iter().flatten() {
                 set.insert(doc);
@@ -384,6 +479,8 @@ pub struct Takedown {
     /// `None` until the first [`Takedown::update`]: nothing excluded yet.
     current: ArcSwapOption<Exclusions>,
     fields: Fields,
+    /// The latest scan of each regex rule (kept across rebuilds).
+    scans: Mutex<RegexScans>,
 }
 
 impl std::fmt::Debug for Takedown {
@@ -403,6 +500,7 @@ impl Takedown {
         Takedown {
             current: ArcSwapOption::empty(),
             fields,
+            scans: Mutex::new(HashMap::new()),
         }
     }
 
@@ -429,10 +527,26 @@ impl Takedown {
         approvals: Arc<Approvals>,
     ) -> tantivy::Result<Duration> {
         let started = Instant::now();
-        let next = Exclusions::build(searcher, &self.fields, rules, approvals)?;
+        let scans = self.scans.lock().clone();
+        let next = Exclusions::build(searcher, &self.fields, rules, approvals, &scans)?;
         next.warm(searcher)?;
         self.current.store(Some(Arc::new(next)));
         Ok(started.elapsed())
+    }
+
+    /// The scan of regex rule `id`, if one finished.
+    pub fn regex_scan(&self, id: &str) -> Option<Arc<RegexScan>> {
+        self.scans.lock().get(id).cloned()
+    }
+
+    /// Keeps `scan` as rule `id`'s (used from the next [`Takedown::update`]).
+    pub fn set_regex_scan(&self, id: &str, scan: Arc<RegexScan>) {
+        self.scans.lock().insert(id.to_string(), scan);
+    }
+
+    /// Forgets the scans of rules not in `ids` (deleted or disabled rules).
+    pub fn retain_regex_scans(&self, ids: &std::collections::HashSet<&str>) {
+        self.scans.lock().retain(|id, _| ids.contains(id.as_str()));
     }
 
     /// The query matching what a user in `country` must not see (every takedown rule of the

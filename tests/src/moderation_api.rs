@@ -580,3 +580,101 @@ fn preview_counts_and_samples_without_changing_anything() {
     );
     assert_eq!(status, 403);
 }
+
+/// Polls `check` for up to 30 s (a background scan's effect), returning whether it held.
+fn eventually(mut check: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while std::time::Instant::now() < deadline {
+        if check() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    false
+}
+
+#[test]
+fn regex_rules_reach_posts_indexed_before_them() {
+    let server = TestServer::start(|_| {});
+    server.ingest(
+        &[
+            post(
+                "shop_one",
+                1,
+                1,
+                "2026-11-20T10:00:00Z",
+                "Almaty casino bonus",
+            ),
+            post(
+                "cafe_kz",
+                2,
+                1,
+                "2026-11-20T10:00:00Z",
+                "Almaty cafe opening",
+            ),
+            post(
+                "shop_two",
+                3,
+                1,
+                "2026-11-20T10:00:00Z",
+                "Almaty CASINO   Bonus!!",
+            ),
+        ]
+        .join("\n"),
+    );
+    let all = ["cafe_kz/1", "shop_one/1", "shop_two/1"];
+    let m = Moderator::new(&server, "m");
+    let (status, hide) = m.call(
+        Method::POST,
+        "/v1/rules",
+        Some(json!({"kind": "regex", "pattern": r"casino\s+bonus", "action": "hide", "regions": ["KZ"]})),
+    );
+    assert_eq!(status, 201, "{hide}");
+    assert!(
+        eventually(|| server.visible_keys("almaty", Some("KZ")) == ["cafe_kz/1"]),
+        "the scan hides the posts indexed before the rule: {:?}",
+        server.visible_keys("almaty", Some("KZ"))
+    );
+    assert_eq!(server.visible_keys("almaty", Some("DE")), all);
+
+    // A review regex: held for everyone and listed in the queue with the rule.
+    let (status, _) = m.call(
+        Method::POST,
+        "/v1/rules",
+        Some(json!({"id": "cafes", "kind": "regex", "pattern": "cafe", "action": "review"})),
+    );
+    assert_eq!(status, 201);
+    assert!(eventually(|| !server
+        .visible_keys("almaty", Some("DE"))
+        .contains(&"cafe_kz/1".to_string())));
+    let (_, queue) = m.call(Method::GET, "/v1/review", None);
+    assert_eq!(queue["total"], 1, "{queue}");
+    assert_eq!(queue["items"][0]["rules"], json!(["cafes"]));
+
+    // Disabling the hide rule brings its scanned posts back at once.
+    let id = hide["id"].as_str().unwrap();
+    let (status, _) = m.call(
+        Method::PATCH,
+        &format!("/v1/rules/{id}"),
+        Some(json!({"enabled": false})),
+    );
+    assert_eq!(status, 200);
+    assert_eq!(
+        server.visible_keys("almaty", Some("KZ")),
+        ["shop_one/1", "shop_two/1"]
+    );
+
+    // A drop regex deletes what it finds.
+    let (status, _) = m.call(
+        Method::POST,
+        "/v1/rules",
+        Some(json!({"kind": "regex", "pattern": r"casino\s+bonus!", "action": "drop"})),
+    );
+    assert_eq!(status, 201);
+    let docs = || {
+        let resp = server.http.get(server.url("/readyz")).send().unwrap();
+        resp.json::<Value>().unwrap()["docs"].as_u64().unwrap()
+    };
+    assert!(eventually(|| docs() == 2), "docs: {}", docs());
+    assert_eq!(server.visible_keys("almaty", Some("KZ")), ["shop_one/1"]);
+}
