@@ -1,7 +1,7 @@
 //! Property tests: normalization is idempotent, never panics, and does not care about case or
-//! Unicode normalization form; deciding never panics.
+//! Unicode normalization form; regex rules need only the light form; deciding never panics.
 
-use filters::normalize::{full, light};
+use filters::normalize::{Normalized, full, light};
 use filters::rules::{Kind, Rule, RuleAction, RuleSet};
 use filters::{Engine, Policy, Subject, classify::Classifiers};
 use proptest::prelude::*;
@@ -74,10 +74,33 @@ proptest! {
     }
 
     #[test]
+    fn regex_rules_match_alike_on_the_light_form_alone(s in evasive_text()) {
+        let set = regex_set();
+        let subject = Subject::default();
+        prop_assert_eq!(
+            set.matching(&subject, &Normalized::light_only(&s)),
+            set.matching(&subject, &Normalized::new(&s))
+        );
+    }
+
+    #[test]
     fn deciding_never_panics(s in any::<String>(), tags in prop::collection::vec(any::<String>(), 0..3)) {
         let post = Subject { channel_id: 7, channel: &s, text: &s, hashtags: &tags, domains: &tags, media_sha256: &tags, lang: None };
         let _ = engine().verdict(&post);
     }
+}
+
+/// Regex rules alone (what a regex rule's scan of indexed posts builds).
+fn regex_set() -> &'static RuleSet {
+    static SET: OnceLock<RuleSet> = OnceLock::new();
+    SET.get_or_init(|| {
+        let rule = |id: &str, pattern: &str| Rule::new(id, Kind::Regex, pattern, RuleAction::Hide);
+        RuleSet::build(vec![
+            rule("a", r"d\s*r\s*u\s*g"),
+            rule("b", r"\b[a-z]{2}\d"),
+        ])
+        .unwrap()
+    })
 }
 
 fn engine() -> &'static Engine {

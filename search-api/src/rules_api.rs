@@ -191,7 +191,8 @@ fn regex_scan(state: &Arc<AppState>, rule: &Rule) -> Result<(), ApiError> {
     let posts = state
         .engine
         .scan_posts(|text| {
-            let normalized = filters::normalize::Normalized::new(text);
+            // A set of one regex rule reads the light form only.
+            let normalized = filters::normalize::Normalized::light_only(text);
             !set.matching(&filters::Subject::default(), &normalized)
                 .is_empty()
         })
@@ -466,7 +467,8 @@ fn regex_preview(
     let set = filters::RuleSet::build(vec![rule.clone()])
         .map_err(|e| ApiError::InvalidRule(e.to_string()))?;
     engine.scan_text(REGEX_PREVIEW_BUDGET, limit, |text| {
-        let normalized = filters::normalize::Normalized::new(text);
+        // A set of one regex rule reads the light form only.
+        let normalized = filters::normalize::Normalized::light_only(text);
         !set.matching(&filters::Subject::default(), &normalized)
             .is_empty()
     })
