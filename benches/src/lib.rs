@@ -21,6 +21,7 @@
 
 pub mod bare;
 pub mod data;
+pub mod fuzz;
 pub mod loadbench;
 pub mod peers;
 pub mod queries;
