@@ -30,4 +30,6 @@ mod search_api;
 #[cfg(test)]
 mod server;
 #[cfg(test)]
+mod server_crash;
+#[cfg(test)]
 mod webdriver;
