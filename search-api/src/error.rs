@@ -141,3 +141,27 @@ impl IntoResponse for ApiError {
         response
     }
 }
+
+/// A request body as bytes, whose rejections are [`ApiError`]s (JSON, like every error), not
+/// axum's plain-text ones: over the configured limit it is a 413 `payload_too_large`.
+#[derive(Debug)]
+pub struct Body(pub axum::body::Bytes);
+
+impl axum::extract::FromRequest<std::sync::Arc<crate::state::AppState>> for Body {
+    type Rejection = ApiError;
+
+    async fn from_request(
+        req: axum::extract::Request,
+        state: &std::sync::Arc<crate::state::AppState>,
+    ) -> Result<Body, ApiError> {
+        use axum::extract::rejection::BytesRejection;
+        match axum::body::Bytes::from_request(req, state).await {
+            Ok(bytes) => Ok(Body(bytes)),
+            Err(BytesRejection::FailedToBufferBody(_)) => Err(ApiError::PayloadTooLarge(format!(
+                "the body is over the {}-byte limit",
+                state.config.limits.max_body_bytes
+            ))),
+            Err(other) => Err(ApiError::BadRequest(other.body_text())),
+        }
+    }
+}

@@ -14,12 +14,11 @@
 //! index changes, so the log never misses an effect.
 
 use crate::auth::{Role, User};
-use crate::error::{ApiError, ErrorBody};
+use crate::error::{ApiError, Body, ErrorBody};
 use crate::search::{Engine, Hit, Sort};
 use crate::state::AppState;
 use crate::takedown::{Approvals, docs_of};
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use indexer::post::PostKey;
@@ -312,7 +311,7 @@ pub async fn decide(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Path((channel_id, post_id, decision)): Path<(u64, u64, String)>,
-    body: Bytes,
+    Body(body): Body,
 ) -> Result<Json<DecisionAnswer>, ApiError> {
     let user = moderator(&state, &headers)?;
     let decision = match decision.as_str() {

@@ -7,7 +7,7 @@
 //! error is logged (it cannot happen for rules the store accepted, since both check alike).
 
 use crate::auth::{Role, User};
-use crate::error::{ApiError, ErrorBody};
+use crate::error::{ApiError, Body, ErrorBody};
 use crate::state::AppState;
 use axum::Json;
 use axum::body::Bytes;
@@ -316,7 +316,7 @@ pub async fn get_rule(
 pub async fn create_rule(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    body: Bytes,
+    Body(body): Body,
 ) -> Result<(StatusCode, Json<Rule>), ApiError> {
     let user = moderator(&state, &headers)?;
     let value: serde_json::Value = parse_json(&body)?;
@@ -343,7 +343,7 @@ pub async fn update_rule(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    body: Bytes,
+    Body(body): Body,
 ) -> Result<Json<Rule>, ApiError> {
     let user = moderator(&state, &headers)?;
     let patch: RulePatch = parse_json(&body)?;
@@ -414,7 +414,7 @@ pub async fn preview_rule(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Query(params): Query<PreviewParams>,
-    body: Bytes,
+    Body(body): Body,
 ) -> Result<Json<PreviewAnswer>, ApiError> {
     moderator(&state, &headers)?;
     let value: serde_json::Value = parse_json(&body)?;
@@ -494,7 +494,7 @@ pub async fn export_rules(
 pub async fn import_rules(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    body: Bytes,
+    Body(body): Body,
 ) -> Result<Json<ImportSummary>, ApiError> {
     let user = moderator(&state, &headers)?;
     let json = std::str::from_utf8(&body)
@@ -562,7 +562,7 @@ pub async fn get_classifiers(
 pub async fn put_classifiers(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    body: Bytes,
+    Body(body): Body,
 ) -> Result<Json<ClassifierSettings>, ApiError> {
     let user = moderator(&state, &headers)?;
     let settings: ClassifierSettings = parse_json(&body)?;

@@ -12,6 +12,8 @@ mod demo;
 #[cfg(test)]
 mod fixtures_cli;
 #[cfg(test)]
+mod hostile_input;
+#[cfg(test)]
 mod ingest_cli;
 #[cfg(test)]
 mod ingest_crash;

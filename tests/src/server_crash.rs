@@ -244,7 +244,10 @@ fn killed_server_keeps_every_acknowledged_post() {
         );
     }
     assert!(killed > 0, "no run was killed");
-    assert!(acked > 0, "no batch was answered before a kill: nothing was checked");
+    assert!(
+        acked > 0,
+        "no batch was answered before a kill: nothing was checked"
+    );
 
     // The client resends from the first unanswered batch to the end; the index is exact.
     let mut server = Server::start(&data);
