@@ -3,7 +3,7 @@
 //! every batch answered 200, exactly once at its version (posts the batch in flight touched
 //! may or may not be there); the rules database and the audit log are intact. At the end,
 //! with every batch resent until answered, the index equals the input exactly: late edits,
-//! deletes and channel deletes held.
+//! deletes and channel deletes held. Neither the secret nor a token ever shows in the log.
 
 use crate::support::*;
 use indexer::post::{Op, PostKey, parse_line};
@@ -14,6 +14,7 @@ use std::collections::HashSet;
 use std::io::BufRead;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 const SECRET: &str = "crash-test-secret-0123456789abcdef";
@@ -30,6 +31,8 @@ fn kills() -> usize {
 struct Server {
     child: Child,
     base: String,
+    /// Everything the server logged.
+    log: Arc<Mutex<Vec<String>>>,
 }
 
 impl Server {
@@ -48,15 +51,18 @@ impl Server {
         let mut server = Server {
             child,
             base: String::new(),
+            log: Arc::default(),
         };
         let stderr = server.child.stderr.take().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
-        // Reads the log for the bound address, then keeps draining it.
+        let log = server.log.clone();
+        // Reads the log for the bound address, keeping every line.
         std::thread::spawn(move || {
             for line in std::io::BufReader::new(stderr)
                 .lines()
                 .map_while(Result::ok)
             {
+                log.lock().unwrap().push(line.clone());
                 if let Some(at) = line.find("addr=")
                     && line.contains("listening")
                 {
@@ -266,5 +272,11 @@ fn killed_server_keeps_every_acknowledged_post() {
         server.child.wait().unwrap().success(),
         "a clean stop on SIGTERM"
     );
+    // Secrets never reach the log: not the signing secret, not a token.
+    let log = server.log.lock().unwrap().join("\n");
+    assert!(log.contains("listening"), "the log was read");
+    for secret in [SECRET, ingest.as_str(), moderator.as_str()] {
+        assert!(!log.contains(secret), "a secret in the log");
+    }
     assert_index_matches(&data, &expected_posts(text.as_bytes()));
 }
