@@ -5,13 +5,14 @@
 
 use crate::auth::{Role, Tier, User};
 use crate::error::{ApiError, ErrorBody};
+use crate::extract::Query;
 use crate::live::IngestSummary;
 use crate::search::{Hit, SearchRequest, Sort};
 use crate::state::AppState;
 use axum::Json;
 use axum::body::Bytes;
+use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::IntoResponse;
 use serde::Serialize;
@@ -21,29 +22,73 @@ use std::time::{Duration, Instant};
 use utoipa::OpenApi;
 
 /// Parameters of `GET /v1/search` (for the OpenAPI document; parsing is by hand, to word the
-/// errors).
+/// errors). The constraints declared here are the ones the parser enforces with a 400; a `q`
+/// that fits them can still be a malformed query (400 `bad_query`), as can an unknown cursor
+/// (400 `bad_cursor`).
 #[derive(Debug, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 pub struct SearchParams {
     /// Query: words, "phrases", -exclusions, #hashtags, $CASHTAGS, @channel.
+    #[param(min_length = 1)]
     q: String,
     /// ISO 639-1 language.
+    #[param(pattern = "^[A-Za-z]{2}$")]
     lang: Option<String>,
-    /// Channel username.
+    /// Channel username (`@` optional).
+    #[param(pattern = "^@*[A-Za-z0-9_]{4,32}$")]
     channel: Option<String>,
     /// Earliest date, RFC 3339 or YYYY-MM-DD (inclusive).
+    #[param(
+        pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2}))?$"
+    )]
     from: Option<String>,
     /// Latest date, RFC 3339 or YYYY-MM-DD (inclusive, the whole day for a date).
+    #[param(
+        pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2}))?$"
+    )]
     to: Option<String>,
-    /// photo, video, document, audio or none.
-    media: Option<String>,
-    /// relevance (default) or date.
-    sort: Option<String>,
+    /// Only posts with this kind of media (`none`: without media).
+    #[param(inline)]
+    media: Option<MediaFilter>,
+    /// Order of the hits.
+    #[param(inline)]
+    sort: Option<SortOrder>,
     /// 1..100, default 20.
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
     /// Opaque cursor from next_cursor.
     cursor: Option<String>,
+}
+
+/// A kind of media (`none`: posts without media).
+// For the OpenAPI document only: `parse_search` reads the parameter.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum MediaFilter {
+    /// With a photo.
+    Photo,
+    /// With a video.
+    Video,
+    /// With a document.
+    Document,
+    /// With audio.
+    Audio,
+    /// Without media.
+    None,
+}
+
+/// Order of search hits.
+// For the OpenAPI document only: `parse_search` reads the parameter.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum SortOrder {
+    /// Best match first (the default).
+    Relevance,
+    /// Newest first.
+    Date,
 }
 
 /// Free-tier quota state.
@@ -257,8 +302,8 @@ fn parse_time(v: &str, name: &str, end_of_day: bool) -> Result<i64, ApiError> {
     }
 }
 
-/// Live ingest of contract NDJSON.
-#[utoipa::path(post, path = "/v1/ingest", request_body(content = String, content_type = "application/x-ndjson"),
+/// Live ingest of contract NDJSON. An empty body is an empty batch.
+#[utoipa::path(post, path = "/v1/ingest", request_body(content = Option<String>, content_type = "application/x-ndjson"),
     responses((status = 200, body = IngestSummary), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 413, body = ErrorBody)),
     security(("bearer" = [])))]
@@ -301,7 +346,7 @@ pub async fn readyz(State(state): State<Arc<AppState>>) -> Result<impl IntoRespo
 }
 
 /// Prometheus metrics.
-#[utoipa::path(get, path = "/metrics", responses((status = 200, content_type = "text/plain", body = String)))]
+#[utoipa::path(get, path = "/metrics", responses((status = 200, content_type = "application/openmetrics-text", body = String)))]
 pub async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     state.refresh_gauges();
     (
@@ -344,6 +389,49 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
+/// Query parameters are absent or strings: none is ever `null`. utoipa makes an `Option`
+/// field nullable, which told clients that `?enabled=null` was a valid value; this keeps the
+/// parameters optional and drops the `null`.
+struct QueryParamsNotNull;
+
+impl utoipa::Modify for QueryParamsNotNull {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::RefOr;
+        use utoipa::openapi::path::ParameterIn;
+        use utoipa::openapi::schema::{Schema, SchemaType, Type};
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for operation in operations.into_iter().flatten() {
+                for parameter in operation.parameters.iter_mut().flatten() {
+                    if parameter.parameter_in != ParameterIn::Query {
+                        continue;
+                    }
+                    let Some(RefOr::T(Schema::Object(schema))) = &mut parameter.schema else {
+                        continue;
+                    };
+                    if let SchemaType::Array(types) = &schema.schema_type {
+                        let types: Vec<Type> = types
+                            .iter()
+                            .filter(|t| **t != Type::Null)
+                            .cloned()
+                            .collect();
+                        schema.schema_type = match types.as_slice() {
+                            [one] => SchemaType::Type(one.clone()),
+                            _ => SchemaType::Array(types),
+                        };
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// The OpenAPI document of the service.
 #[derive(OpenApi)]
 #[openapi(
@@ -354,8 +442,9 @@ impl utoipa::Modify for BearerAuth {
         crate::rules_api::import_rules, crate::rules_api::preview_rule, crate::rules_api::audit, crate::rules_api::get_classifiers,
         crate::rules_api::put_classifiers, crate::review_api::list, crate::review_api::decide),
     components(schemas(SearchResponse, QuotaInfo, Hit, IngestSummary, crate::live::LineError, ErrorBody, crate::error::ErrorDetail,
-        crate::rules_api::RuleList, crate::rules_api::PreviewAnswer, crate::rules_api::AuditPage, crate::rules_api::ClassifierSettings,
+        crate::rules_api::RuleList, crate::rules_api::PreviewAnswer, crate::rules_api::RuleDraft, crate::rules_api::RuleChange,
+        crate::rules_api::ClassifierEntry, crate::rules_api::AuditPage, crate::rules_api::ClassifierSettings,
         crate::review_api::ReviewPage, crate::review_api::HeldPost, crate::review_api::DecisionBody, crate::review_api::DecisionAnswer)),
-    modifiers(&BearerAuth)
+    modifiers(&BearerAuth, &QueryParamsNotNull)
 )]
 pub struct ApiDoc;

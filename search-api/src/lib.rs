@@ -24,6 +24,7 @@ pub mod auth;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod extract;
 pub mod limits;
 pub mod live;
 pub mod metrics;

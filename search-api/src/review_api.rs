@@ -15,11 +15,12 @@
 
 use crate::auth::{Role, User};
 use crate::error::{ApiError, Body, ErrorBody};
+use crate::extract::{Path, Query};
 use crate::search::{Engine, Hit, Sort};
 use crate::state::AppState;
 use crate::takedown::{Approvals, docs_of};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use indexer::post::PostKey;
 use indexer::schema;
@@ -61,11 +62,36 @@ pub struct ReviewPage {
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 pub struct ReviewParams {
     /// `oldest` (default: a queue, first in first out) or `newest`.
+    #[param(value_type = Option<QueueOrder>, inline)]
     pub order: Option<String>,
-    /// Page size, 1..=100 (default 20).
-    pub limit: Option<usize>,
+    /// Page size, 1..=100 (default 20; others are brought into that range).
+    pub limit: Option<i64>,
     /// From `next_cursor`.
     pub cursor: Option<String>,
+}
+
+/// Order of the review queue.
+// For the OpenAPI document only: `list` reads the parameter, to word its error.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum QueueOrder {
+    /// First in, first out.
+    Oldest,
+    /// Newest first.
+    Newest,
+}
+
+/// A moderator's decision on a held post.
+// For the OpenAPI document only: `decide` reads the path; any other value is a 404.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum ReviewAction {
+    /// Show the post.
+    Approve,
+    /// Take the post out of the index.
+    Reject,
 }
 
 /// `POST /v1/review/{channel_id}/{post_id}/{decision}` body (optional).
@@ -289,7 +315,7 @@ pub async fn list(
             )));
         }
     };
-    let limit = params.limit.unwrap_or(20).clamp(1, 100);
+    let limit = params.limit.unwrap_or(20).clamp(1, 100) as usize;
     let after = params.cursor.as_deref().map(parse_cursor).transpose()?;
     let page = tokio::task::spawn_blocking(move || queue(&state.engine, newest, after, limit))
         .await
@@ -302,8 +328,8 @@ pub async fn list(
 /// (`review.approve`, `review.reject`, target `post:CHANNEL/POST`).
 #[utoipa::path(post, path = "/v1/review/{channel_id}/{post_id}/{decision}",
     params(("channel_id" = u64, Path, description = "channel id"), ("post_id" = u64, Path, description = "post id"),
-        ("decision" = String, Path, description = "`approve` or `reject`")),
-    request_body = DecisionBody,
+        ("decision" = inline(ReviewAction), Path, description = "`approve` or `reject`")),
+    request_body = Option<DecisionBody>,
     responses((status = 200, body = DecisionAnswer), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
@@ -326,7 +352,15 @@ pub async fn decide(
     let body: DecisionBody = if body.iter().all(u8::is_ascii_whitespace) {
         DecisionBody::default()
     } else {
-        serde_json::from_slice(&body)
+        // An object: a derived struct would also take an array of its fields in order.
+        let value: serde_json::Value = serde_json::from_slice(&body)
+            .map_err(|e| ApiError::BadRequest(format!("bad JSON body: {e}")))?;
+        if !value.is_object() {
+            return Err(ApiError::BadRequest(
+                "bad JSON body: expected a JSON object".into(),
+            ));
+        }
+        serde_json::from_value(value)
             .map_err(|e| ApiError::BadRequest(format!("bad JSON body: {e}")))?
     };
     let key = PostKey {

@@ -8,10 +8,11 @@
 
 use crate::auth::{Role, User};
 use crate::error::{ApiError, Body, ErrorBody};
+use crate::extract::{Path, Query};
 use crate::state::AppState;
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use filters::classify::ClassifierConfig;
 use filters::rules::Rule;
@@ -75,19 +76,132 @@ pub struct AuditParams {
     pub action: Option<String>,
     /// Only entries at or after this time (RFC 3339, UTC).
     pub since: Option<String>,
-    /// Page size, 1..=500 (default 50).
-    pub limit: Option<usize>,
+    /// Page size, 1..=500 (default 50; others are brought into that range).
+    // Signed: the OpenAPI document says `int64`, and every number it allows must parse.
+    pub limit: Option<i64>,
 }
 
 /// Classifier settings.
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ClassifierSettings {
     /// One entry per category.
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<ClassifierEntry>)]
     pub classifiers: Vec<ClassifierConfig>,
     /// Why (for the audit log); ignored in answers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+}
+
+/// A rule as a moderator sends it (`POST /v1/rules`, preview, import): the OpenAPI
+/// document's view of [`Rule`] without its server fields. Beyond this shape the pattern must
+/// suit its kind (a regex must compile, a hashtag have its sign...), else 400 `invalid_rule`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct RuleDraft {
+    /// Rule id; the server makes one when absent.
+    #[serde(default)]
+    id: String,
+    /// What the rule matches.
+    #[schema(inline)]
+    kind: RuleKind,
+    /// The word, phrase, regex, channel, domain, hashtag or hash to match.
+    pattern: String,
+    /// What happens to a matching post.
+    #[schema(inline)]
+    action: RuleActionName,
+    /// For `hide`: ISO 3166-1 alpha-2 codes of the countries it applies in; empty means
+    /// everywhere.
+    #[serde(default)]
+    regions: Vec<String>,
+    /// Free-form category.
+    category: Option<String>,
+    /// Why the rule exists (also the audit log's "why").
+    note: Option<String>,
+    /// Disabled rules are kept but match nothing. Default true.
+    #[serde(default)]
+    enabled: bool,
+}
+
+/// `PATCH /v1/rules/{id}` body: the fields to change (the OpenAPI document's view of
+/// [`RulePatch`]; `null` or absent keeps a field).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct RuleChange {
+    /// New kind.
+    #[schema(inline)]
+    kind: Option<RuleKind>,
+    /// New pattern.
+    pattern: Option<String>,
+    /// New action.
+    #[schema(inline)]
+    action: Option<RuleActionName>,
+    /// New regions.
+    regions: Option<Vec<String>>,
+    /// New category (an empty string clears it).
+    category: Option<String>,
+    /// New note, and the audit log's "why".
+    note: Option<String>,
+    /// Enable or disable.
+    enabled: Option<bool>,
+    /// The version the change is based on; 409 when the rule is at another.
+    version: Option<u64>,
+}
+
+/// A rule's kind (contract section 5).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum RuleKind {
+    /// A whole word; a trailing `*` matches a prefix.
+    Term,
+    /// Words in sequence.
+    Phrase,
+    /// A Rust regex.
+    Regex,
+    /// A channel username or id.
+    Channel,
+    /// A link domain or a subdomain of it.
+    Domain,
+    /// A hashtag or cashtag with its sign.
+    Hashtag,
+    /// A media item's SHA-256.
+    #[serde(rename = "media_sha256")]
+    MediaSha256,
+}
+
+/// What a matching rule (or classifier) does.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum RuleActionName {
+    /// Hidden from users in the regions (everyone when none).
+    Hide,
+    /// Held until a moderator approves.
+    Review,
+    /// Never indexed; deleted when indexed.
+    Drop,
+}
+
+/// One category's classifier setting (the OpenAPI document's view of [`ClassifierConfig`]);
+/// the category must be one of the embedded models', else 400 `invalid_rule`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ClassifierEntry {
+    /// The model's category (`spam`, `toxic`).
+    category: String,
+    /// Score from which the action applies, in (0, 1].
+    #[schema(exclusive_minimum = 0.0, maximum = 1.0)]
+    threshold: f32,
+    /// The action taken.
+    #[schema(inline)]
+    action: RuleActionName,
+    /// For `hide`: the regions; empty means everywhere.
+    #[serde(default)]
+    regions: Vec<String>,
+    /// A disabled category is not scored at all. Default true.
+    #[serde(default)]
+    enabled: bool,
 }
 
 fn moderator(state: &AppState, headers: &HeaderMap) -> Result<User, ApiError> {
@@ -243,13 +357,22 @@ fn regex_scan(state: &Arc<AppState>, rule: &Rule) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// A JSON object body. Not any JSON that serde would take: a derived struct also accepts an
+/// array of its fields in order (`[null, null]`), which no client means.
 fn parse_json<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(|e| ApiError::InvalidRule(format!("bad JSON body: {e}")))
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::InvalidRule(format!("bad JSON body: {e}")))?;
+    if !value.is_object() {
+        return Err(ApiError::InvalidRule(
+            "bad JSON body: expected a JSON object".into(),
+        ));
+    }
+    serde_json::from_value(value).map_err(|e| ApiError::InvalidRule(format!("bad JSON body: {e}")))
 }
 
 /// Lists rules.
 #[utoipa::path(get, path = "/v1/rules", params(RuleFilter),
-    responses((status = 200, body = RuleList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    responses((status = 200, body = RuleList), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn list_rules(
     State(state): State<Arc<AppState>>,
@@ -309,7 +432,7 @@ pub async fn get_rule(
 
 /// Creates a rule. The server sets `id` (unless given), `created_by`, `created_at` and
 /// `version`; the rule's `note` is also the audit log's "why".
-#[utoipa::path(post, path = "/v1/rules", request_body = Object,
+#[utoipa::path(post, path = "/v1/rules", request_body = RuleDraft,
     responses((status = 201, body = Object), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
@@ -335,7 +458,7 @@ pub async fn create_rule(
 
 /// Changes some fields of a rule; with `version`, only if the rule is still at it (409
 /// otherwise). `note` replaces the rule's note and is the audit log's "why".
-#[utoipa::path(patch, path = "/v1/rules/{id}", params(("id" = String, Path, description = "rule id")), request_body = Object,
+#[utoipa::path(patch, path = "/v1/rules/{id}", params(("id" = String, Path, description = "rule id")), request_body = RuleChange,
     responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
@@ -361,7 +484,7 @@ pub async fn update_rule(
 
 /// Deletes a rule; with `version`, only if the rule is still at it.
 #[utoipa::path(delete, path = "/v1/rules/{id}", params(("id" = String, Path, description = "rule id"), DeleteParams),
-    responses((status = 200, body = Object), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn delete_rule(
@@ -399,15 +522,15 @@ pub struct PreviewAnswer {
 /// `POST /v1/rules/preview` parameters.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 pub struct PreviewParams {
-    /// Sample size, 1..=100 (default 20).
-    pub limit: Option<usize>,
+    /// Sample size, 1..=100 (default 20; others are brought into that range).
+    pub limit: Option<i64>,
 }
 
 /// Runs a draft rule over the indexed posts without saving or changing anything: how many
 /// posts it would catch, and the newest of them. Regex rules are answered by scanning the
 /// newest posts' text within a time budget (no index can answer a regex); the count is then
 /// a lower bound over the scanned posts.
-#[utoipa::path(post, path = "/v1/rules/preview", params(PreviewParams), request_body = Object,
+#[utoipa::path(post, path = "/v1/rules/preview", params(PreviewParams), request_body = RuleDraft,
     responses((status = 200, body = PreviewAnswer), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn preview_rule(
@@ -420,7 +543,7 @@ pub async fn preview_rule(
     let value: serde_json::Value = parse_json(&body)?;
     let rule = filters::rules::parse_rule(value).map_err(ApiError::InvalidRule)?;
     rule.check().map_err(ApiError::InvalidRule)?;
-    let limit = params.limit.unwrap_or(20).clamp(1, 100);
+    let limit = params.limit.unwrap_or(20).clamp(1, 100) as usize;
     let answer = blocking(move || {
         let engine = &state.engine;
         let (matches, sample, complete) = match crate::takedown::rule_query(engine.fields(), &rule)
@@ -488,7 +611,7 @@ pub async fn export_rules(
 
 /// Imports a `RULES.json` array: a rule whose id exists is replaced, one without an id is
 /// created. All or nothing: one bad rule refuses the import, listing every bad rule.
-#[utoipa::path(post, path = "/v1/rules/import", request_body = Vec<Object>,
+#[utoipa::path(post, path = "/v1/rules/import", request_body = Vec<RuleDraft>,
     responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn import_rules(
@@ -512,7 +635,7 @@ pub async fn import_rules(
 
 /// The audit log, newest first.
 #[utoipa::path(get, path = "/v1/audit", params(AuditParams),
-    responses((status = 200, body = AuditPage), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    responses((status = 200, body = AuditPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn audit(
     State(state): State<Arc<AppState>>,
@@ -520,7 +643,7 @@ pub async fn audit(
     Query(params): Query<AuditParams>,
 ) -> Result<Json<AuditPage>, ApiError> {
     moderator(&state, &headers)?;
-    let limit = params.limit.unwrap_or(50).clamp(1, 500);
+    let limit = params.limit.unwrap_or(50).clamp(1, 500) as usize;
     let query = AuditQuery {
         before: params.before,
         target: params.target,
