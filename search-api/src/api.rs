@@ -128,6 +128,7 @@ const SEARCH_PARAMS: &[&str] = &[
         (status = 400, body = ErrorBody, description = "bad_query, bad_request or bad_cursor"),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 429, body = ErrorBody, description = "quota_exhausted or rate_limited, with Retry-After"),
+        (status = 503, body = ErrorBody, description = "overloaded: no turn to search within `search_queue_ms`, with Retry-After"),
     ),
     security(("bearer" = [])))]
 pub async fn search(
@@ -143,6 +144,8 @@ pub async fn search(
         return Err(e);
     }
     let req = parse_search(&params, &user, state.config.limits.max_query_chars)?;
+    // Admitted before the quota is taken: a refused search costs a free user nothing.
+    let _turn = state.admit_search().await?;
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let quota = match user.claims.tier {
         Tier::Premium => None,

@@ -79,6 +79,13 @@ pub struct Limits {
     pub rate_burst: u32,
     /// Requests handled at once; more are refused with 503 at once. Default 256.
     pub max_concurrent: usize,
+    /// Searches running at once (they use a core each); 0 means twice the cores. A search
+    /// waits at most `search_queue_ms` for its turn, then gets 503 `overloaded`: under
+    /// overload, admitted searches stay fast and the rest are refused at once, instead of
+    /// hundreds of searches sharing two cores (and a thread each). Default 0.
+    pub max_searches: usize,
+    /// Longest wait for a search's turn, in ms. Default 20.
+    pub search_queue_ms: u64,
     /// Per-request timeout in milliseconds. Default 10000.
     pub request_timeout_ms: u64,
     /// Largest request body in bytes (ingest). Default 32 MiB.
@@ -94,6 +101,8 @@ impl Default for Limits {
             rate_per_second: 10,
             rate_burst: 20,
             max_concurrent: 256,
+            max_searches: 0,
+            search_queue_ms: 20,
             request_timeout_ms: 10_000,
             max_body_bytes: 32 << 20,
             max_query_chars: 512,

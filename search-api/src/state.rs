@@ -35,6 +35,8 @@ pub struct AppState {
     /// Serializes rule changes and review decisions with the takedown rebuilds they cause,
     /// so that a slower rebuild of an older state never replaces a newer one.
     pub reload: parking_lot::Mutex<()>,
+    /// Admission of searches (see `Limits::max_searches`).
+    pub searches: tokio::sync::Semaphore,
     /// Regex scans under way, as (rule id, pattern) (see `rules_api::start_regex_scans`).
     pub regex_scans_running: parking_lot::Mutex<std::collections::HashSet<(String, String)>>,
 }
@@ -90,9 +92,27 @@ impl AppState {
             rate: UserRateLimit::new(config.limits.rate_per_second, config.limits.rate_burst),
             metrics: Metrics::new(),
             reload: parking_lot::Mutex::new(()),
+            searches: tokio::sync::Semaphore::new(match config.limits.max_searches {
+                0 => 2 * std::thread::available_parallelism().map_or(2, |n| n.get()),
+                n => n,
+            }),
             regex_scans_running: parking_lot::Mutex::new(Default::default()),
             config,
         })
+    }
+
+    /// Waits up to `search_queue_ms` for a search's turn; `Overloaded` (503) when none comes.
+    pub async fn admit_search(
+        &self,
+    ) -> Result<tokio::sync::SemaphorePermit<'_>, crate::error::ApiError> {
+        let wait = std::time::Duration::from_millis(self.config.limits.search_queue_ms);
+        match tokio::time::timeout(wait, self.searches.acquire()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => {
+                self.metrics.refused("overloaded");
+                Err(crate::error::ApiError::Overloaded)
+            }
+        }
     }
 
     /// Brings gauges and mirrored counters up to date (called before rendering metrics).
