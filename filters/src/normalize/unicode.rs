@@ -12,27 +12,43 @@ use unicode_normalization::char::{decompose_canonical, is_combining_mark};
 
 /// Appends the light form of `text` (NFKC, full case folding, no format characters) to `out`.
 ///
-/// Runs of fast characters are lowercased one by one; every other run goes through the Unicode
+/// Runs of fast characters are lowercased (ASCII in bulk, the others one by one); every other run goes through the Unicode
 /// chain together with the fast character before it, which it may compose with (`и` + breve
 /// is `й`). The character after such a run is a fast one, which never composes with what
 /// precedes it, so the runs are independent.
 pub(super) fn fold(text: &str, out: &mut String) {
-    let mut chars = text.char_indices().peekable();
+    let bytes = text.as_bytes();
     // Byte offset in `text` and length of `out` before the last fast character.
     let mut last_fast: Option<(usize, usize)> = None;
-    while let Some((i, c)) = chars.next() {
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i].is_ascii() {
+            // A run of ASCII, lowercased in bulk.
+            let start = i;
+            while i < bytes.len() && bytes[i].is_ascii() {
+                i += 1;
+            }
+            let from = out.len();
+            out.push_str(&text[start..i]);
+            out[from..].make_ascii_lowercase();
+            last_fast = Some((i - 1, out.len() - 1));
+            continue;
+        }
+        let Some(c) = text[i..].chars().next() else {
+            break; // unreachable: `i` is on a character boundary before the end
+        };
         if let Some(lower) = fast_lower(c) {
             last_fast = Some((i, out.len()));
             out.push(lower);
+            i += c.len_utf8();
             continue;
         }
         let mut end = i + c.len_utf8();
-        while let Some(&(j, d)) = chars.peek() {
+        for d in text[end..].chars() {
             if is_fast(d) {
                 break;
             }
-            end = j + d.len_utf8();
-            chars.next();
+            end += d.len_utf8();
         }
         let start = match last_fast.take() {
             Some((at, len)) if text[at..i].chars().count() == 1 => {
@@ -42,6 +58,7 @@ pub(super) fn fold(text: &str, out: &mut String) {
             _ => i,
         };
         slow(&text[start..end], out);
+        i = end;
     }
 }
 
