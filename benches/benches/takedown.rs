@@ -1,8 +1,8 @@
 //! Rule-to-effect latency of takedowns on posts already indexed, and what exclusions cost
 //! searches.
 //!
-//! `cargo bench -p benches --bench takedown [-- POSTS] [--regex-only]` (default 1000000). Uses the index of
-//! [`benches::data::ensure_search_index`] (built on first use) and the server's own state and code path:
+//! `cargo bench -p benches --bench takedown [-- POSTS] [--regex-only]` (default 1000000).
+//! Uses the index of [`benches::data::ensure_search_index`] (built on first use) and the server's own state and code path:
 //! a rule is stored in the rules database and applied by `rules_api::reload_policy`, exactly
 //! as `POST /v1/rules` does before answering; the time printed is from before the store
 //! write to the end of the swap, after which every search excludes the rule's posts. Then

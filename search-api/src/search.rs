@@ -650,6 +650,9 @@ impl Engine {
         /// enough that opening a store reader per task costs nothing next to the scan.
         const RANGE: u32 = 16_384;
         let searcher = self.searcher();
+        // Always true for `schema::build`'s schema (a test pins the id); an index with
+        // another field order decodes whole documents instead.
+        let text_only = self.fields.text.field_id() == schema::TEXT_FIELD_ID;
         let ranges: Vec<(usize, std::ops::Range<DocId>)> = searcher
             .segment_readers()
             .iter()
@@ -671,7 +674,6 @@ impl Engine {
                     ff.i64("version")?,
                 );
                 let mut out = Vec::new();
-                let text_only = self.fields.text.field_id() == schema::TEXT_FIELD_ID;
                 for doc in docs.filter(|&doc| !segment.is_deleted(doc)) {
                     let text = if text_only {
                         store.get::<StoredText>(doc)?.0

@@ -85,17 +85,17 @@ pub fn full_from_light(light: &str) -> String {
     // composing two marks can make a word of two characters one letter, which joins its
     // spaced neighbours (Indic scripts; found by the fuzz target: `σ [a 𑍇᪰𑍗`). Rewrite and
     // recompose until neither changes anything, so that the next pass finds nothing to
-    // change. One round for nearly every text; bounded all the same.
-    for _ in 0..4 {
-        if !recompose(&mut out) {
-            break;
-        }
+    // change. One round for nearly every text; bounded all the same, and always ending on
+    // a recomposition.
+    let mut rounds = 0;
+    while recompose(&mut out) && rounds < 4 {
         let mut again = String::with_capacity(out.len());
         words::rewrite(&out, &mut again);
         if again == out {
             break;
         }
         out = again;
+        rounds += 1;
     }
     out
 }
