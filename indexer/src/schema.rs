@@ -30,11 +30,6 @@ pub const VISIBLE_REVIEW: &str = "review";
 /// `media` value of a post without media (for the `media=none` filter).
 pub const MEDIA_NONE: &str = "none";
 
-/// The id of the `text` field in [`build`]'s schema: a scan of the stored text can stop
-/// decoding a stored document at this field (`search-api`'s `StoredText`), since a
-/// document is stored in the order [`crate::prepare`] adds its fields.
-pub const TEXT_FIELD_ID: u32 = 15;
-
 /// `visibility` value of a post hidden in one country (`hide:KZ`).
 pub fn visible_hidden_in(region: &str) -> String {
     format!("hide:{region}")
@@ -176,14 +171,4 @@ pub fn fields_of(schema: &Schema) -> tantivy::Result<Fields> {
 /// The key term value of a post.
 pub fn key_string(channel_id: u64, post_id: u64) -> String {
     format!("{channel_id}/{post_id}")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_text_field_has_its_constant_id() {
-        assert_eq!(build().1.text.field_id(), TEXT_FIELD_ID);
-    }
 }

@@ -38,4 +38,5 @@ pub mod search;
 pub mod server;
 pub mod snippet;
 pub mod state;
+pub mod stored_text;
 pub mod takedown;

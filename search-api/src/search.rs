@@ -23,6 +23,7 @@ use crate::query::ParsedQuery;
 use crate::rank::{Collect, Key, Ranker};
 use crate::safe_seek::SafeSeek;
 use crate::snippet;
+use crate::stored_text::{self, Stored};
 use base64::Engine as _;
 use indexer::analysis::query_variants;
 use indexer::schema::{self, Fields};
@@ -650,9 +651,7 @@ impl Engine {
         /// enough that opening a store reader per task costs nothing next to the scan.
         const RANGE: u32 = 16_384;
         let searcher = self.searcher();
-        // Always true for `schema::build`'s schema (a test pins the id); an index with
-        // another field order decodes whole documents instead.
-        let text_only = self.fields.text.field_id() == schema::TEXT_FIELD_ID;
+        let text_field = self.fields.text;
         let ranges: Vec<(usize, std::ops::Range<DocId>)> = searcher
             .segment_readers()
             .iter()
@@ -675,19 +674,19 @@ impl Engine {
                 );
                 let mut out = Vec::new();
                 for doc in docs.filter(|&doc| !segment.is_deleted(doc)) {
-                    let text = if text_only {
-                        store.get::<StoredText>(doc)?.0
-                    } else {
-                        let stored: TantivyDocument = store.get(doc)?;
-                        stored
-                            .get_first(self.fields.text)
-                            .and_then(|v| v.as_str())
-                            .map(str::to_string)
+                    let bytes = store.get_document_bytes(doc)?;
+                    let matched = match stored_text::text_of(&bytes, text_field.field_id()) {
+                        Stored::Text(text) => matches(text),
+                        Stored::Absent => false, // a tombstone
+                        Stored::Unknown => {
+                            let stored: TantivyDocument = store.get(doc)?;
+                            stored
+                                .get_first(text_field)
+                                .and_then(|v| v.as_str())
+                                .is_some_and(&matches)
+                        }
                     };
-                    let Some(text) = text else {
-                        continue; // a tombstone
-                    };
-                    if !matches(&text) {
+                    if !matched {
                         continue;
                     }
                     if let (Some(c), Some(p), Some(v)) =
@@ -996,28 +995,4 @@ fn rfc3339(secs: i64) -> String {
                 .ok()
         })
         .unwrap_or_default()
-}
-
-/// The stored `text` of a document, decoded without the fields stored after it (tags,
-/// links, domains, media, reasons): a regex rule's scan reads every stored post, and
-/// decoding whole documents was a third of its time. `None` for a tombstone.
-struct StoredText(Option<String>);
-
-impl tantivy::schema::document::DocumentDeserialize for StoredText {
-    fn deserialize<'de, D>(
-        mut fields: D,
-    ) -> Result<Self, tantivy::schema::document::DeserializeError>
-    where
-        D: tantivy::schema::document::DocumentDeserializer<'de>,
-    {
-        while let Some((field, value)) = fields.next_field::<tantivy::schema::OwnedValue>()? {
-            if field.field_id() == schema::TEXT_FIELD_ID {
-                return Ok(StoredText(match value {
-                    tantivy::schema::OwnedValue::Str(text) => Some(text),
-                    _ => None,
-                }));
-            }
-        }
-        Ok(StoredText(None))
-    }
 }

@@ -18,6 +18,7 @@ use unicode_normalization::char::{decompose_canonical, is_combining_mark};
 /// one, which never composes with what precedes it, so the runs are independent.
 pub(super) fn fold(text: &str, out: &mut String) {
     let bytes = text.as_bytes();
+    let table = FAST_BMP.get_or_init(fast_bmp);
     // Byte offset in `text` and length of `out` before the last fast character.
     let mut last_fast: Option<(usize, usize)> = None;
     let mut i = 0;
@@ -32,6 +33,29 @@ pub(super) fn fold(text: &str, out: &mut String) {
             out.push_str(&text[start..i]);
             out[from..].make_ascii_lowercase();
             last_fast = Some((i - 1, out.len() - 1));
+            continue;
+        }
+        // Two- and three-byte characters (Cyrillic, Greek, Arabic, accented Latin, CJK...)
+        // are decoded and looked up here rather than through `chars()` and `fast_lower`:
+        // this loop is most of a regex rule's scan of the stored posts.
+        let b0 = bytes[i];
+        let bmp = match (b0, bytes.get(i + 1), bytes.get(i + 2)) {
+            (0xC0..=0xDF, Some(&b1), _) => {
+                Some((u32::from(b0 & 0x1F) << 6 | u32::from(b1 & 0x3F), 2))
+            }
+            (0xE0..=0xEF, Some(&b1), Some(&b2)) => Some((
+                u32::from(b0 & 0x0F) << 12 | u32::from(b1 & 0x3F) << 6 | u32::from(b2 & 0x3F),
+                3,
+            )),
+            _ => None,
+        };
+        if let Some((u, len)) = bmp
+            && let Some(lower) = char::from_u32(u32::from(table[u as usize]))
+            && lower != '\0'
+        {
+            last_fast = Some((i, out.len()));
+            out.push(lower);
+            i += len;
             continue;
         }
         let Some(c) = text[i..].chars().next() else {
