@@ -8,7 +8,9 @@
 //!   20 by BM25 (block-max WAND) plus a count, stored documents loaded;
 //! - engine: chansearch's `Engine::search` in-process (query building, tiers, blended ranking,
 //!   visibility, snippets);
-//! - http: `GET /v1/search` on a real server over loopback, one keep-alive connection.
+//! - http: `GET /v1/search` on a real server over loopback, one keep-alive connection;
+//! - http floor: `GET /healthz` the same way, an answer that does no work: what one round
+//!   trip through loopback and the middleware costs on this machine, whatever the search.
 //!
 //! The paths run interleaved, query by query, so that background load falls on all alike.
 //! Prints p50/p90/p99 of each and the ratios to bare. `SEARCH_LATENCY_ONLY=engine` (or `bare`,
@@ -107,6 +109,13 @@ fn main() -> anyhow::Result<()> {
             Box::new(|q: &str| client.search(q).expect("http search")),
         ),
     ];
+    // The floor of any answer through HTTP on this machine: one round trip over loopback
+    // through the same middleware, for an answer that does no work.
+    let mut floor_client = HttpClient::connect(addr, &token)?;
+    paths.push((
+        "http floor (/healthz)",
+        Box::new(move |_: &str| floor_client.get("/healthz").expect("healthz")),
+    ));
     if std::env::var("SEARCH_LATENCY_REQWEST").is_ok() {
         paths.push((
             "http reqwest",
@@ -228,12 +237,15 @@ impl HttpClient {
 
     /// `GET /v1/search?q=...`; the body's length.
     fn search(&mut self, q: &str) -> anyhow::Result<usize> {
+        self.get(&format!("/v1/search?q={}", percent_encode(q)))
+    }
+
+    /// `GET target`; the body's length.
+    fn get(&mut self, target: &str) -> anyhow::Result<usize> {
         use std::io::{Read, Write};
         let request = format!(
-            "GET /v1/search?q={} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\n\r\n",
-            percent_encode(q),
-            self.host,
-            self.token
+            "GET {target} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\n\r\n",
+            self.host, self.token
         );
         self.stream.get_mut().write_all(request.as_bytes())?;
         let mut line = String::new();
