@@ -228,6 +228,11 @@ async fn blocking<T: Send + 'static>(
 pub fn reload_policy(state: &Arc<AppState>) -> Result<(), ApiError> {
     let _serial = state.reload.lock();
     state.policy.store(state.moderation.engine()?);
+    // Scans first: a new regex rule's scan of the stored posts is the slowest part of its
+    // takedown, and it need not wait for the sets of the other rules to be rebuilt (70 ms
+    // with 10 000 rules in force). This also forgets the scans of disabled regex rules
+    // before the sets are rebuilt, which releases their posts.
+    start_regex_scans(state)?;
     let took = crate::review_api::apply_takedown(state)?;
     state.metrics.rule_reloads.inc();
     let rules = state.moderation.rules()?;
@@ -242,7 +247,6 @@ pub fn reload_policy(state: &Arc<AppState>) -> Result<(), ApiError> {
         .live
         .delete_matching(drops)
         .map_err(ApiError::internal)?;
-    start_regex_scans(state)?;
     tracing::info!(
         rules = rules.len(),
         took_ms = took.as_secs_f64() * 1e3,
