@@ -293,11 +293,17 @@ impl Store {
     /// indexed post from the index (search-api's `takedown`), so that disabling one brings
     /// its posts back, which a verdict stored with the post could not do.
     pub fn engine(&self) -> Result<filters::Engine> {
+        self.engine_for(&self.rules()?)
+    }
+
+    /// [`Store::engine`] for `rules`, the store's rules as just read (a reload reads them
+    /// once for everything it rebuilds: reading 10 000 rules takes about 10 ms).
+    pub fn engine_for(&self, rules: &[filters::rules::Rule]) -> Result<filters::Engine> {
         use filters::rules::{Kind, RuleAction};
-        let rules: Vec<_> = self
-            .rules()?
-            .into_iter()
+        let rules: Vec<_> = rules
+            .iter()
             .filter(|r| r.action == RuleAction::Drop || r.kind == Kind::Regex)
+            .cloned()
             .collect();
         let set = filters::RuleSet::build(rules).map_err(|e| Error::InvalidRule(e.to_string()))?;
         let configs = self.classifier_configs()?;

@@ -285,12 +285,19 @@ fn find_post(
 
 /// Rebuilds the exclusions from the stored rules and approvals (after an approval).
 pub fn apply_takedown(state: &AppState) -> Result<std::time::Duration, ApiError> {
-    let rules = state.moderation.rules()?;
+    apply_takedown_for(state, &state.moderation.rules()?)
+}
+
+/// [`apply_takedown`] for `rules`, the store's rules as just read.
+pub fn apply_takedown_for(
+    state: &AppState,
+    rules: &[filters::rules::Rule],
+) -> Result<std::time::Duration, ApiError> {
     let approvals = approvals(&state.moderation)?;
     let took = state
         .engine
         .takedown()
-        .update(&state.engine.searcher(), &rules, Arc::new(approvals))
+        .update(&state.engine.searcher(), rules, Arc::new(approvals))
         .map_err(ApiError::internal)?;
     state.metrics.takedown_seconds.observe(took.as_secs_f64());
     Ok(took)

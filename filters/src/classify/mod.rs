@@ -65,12 +65,27 @@ impl Classifiers {
     }
 
     /// The committed default models with [`default_configs`].
+    ///
+    /// The models are parsed once per process: every rule change rebuilds the filters
+    /// engine, and parsing them each time was 8% of a rule reload with 10 000 rules.
     pub fn embedded() -> Result<Classifiers> {
-        let models = DEFAULT_MODELS
-            .iter()
-            .map(|bytes| Model::from_bytes(bytes))
-            .collect::<Result<Vec<_>>>()?;
-        Classifiers::new(models, &default_configs())
+        static MODELS: std::sync::OnceLock<std::result::Result<Vec<Arc<Model>>, String>> =
+            std::sync::OnceLock::new();
+        let models = MODELS.get_or_init(|| {
+            DEFAULT_MODELS
+                .iter()
+                .map(|bytes| Model::from_bytes(bytes).map(Arc::new))
+                .collect::<Result<Vec<_>>>()
+                .map_err(|e| e.to_string())
+        });
+        match models {
+            Ok(models) => Classifiers {
+                models: models.clone(),
+                configs: Vec::new(),
+            }
+            .reconfigure(&default_configs()),
+            Err(e) => Err(Error::BadModel(e.clone())),
+        }
     }
 
     /// `models` configured by `configs`. Every config must name a model; a model without a
