@@ -701,6 +701,13 @@ impl Engine {
         Ok(found.into_iter().flatten().collect())
     }
 
+    /// The query of each tier that [`Engine::search`] collects for `req`, in order: the
+    /// retrieval alone, for benches that run it through Tantivy's own collector (no blended
+    /// ranking, no snippets) to tell the engine's cost from the query's.
+    pub fn tier_queries(&self, req: &SearchRequest) -> Vec<Box<dyn Query>> {
+        self.plan(req).tiers.into_iter().map(|t| t.query).collect()
+    }
+
     /// Builds the tiers' queries and the tokens to highlight.
     fn plan(&self, req: &SearchRequest) -> Plan {
         let f = &self.fields;
