@@ -17,7 +17,8 @@
 //! The paths run interleaved, query by query, so that background load falls on all alike.
 //! Prints p50/p90/p99 of each and the ratios to bare. `SEARCH_LATENCY_ONLY=engine` (or `bare`,
 //! `http`) runs one path, for profiling; `SEARCH_LATENCY_REQWEST=1` adds the same requests
-//! through reqwest's blocking client, for comparison with the bench's own minimal client.
+//! through reqwest's blocking client, for comparison with the bench's own minimal client;
+//! `SEARCH_LATENCY_SLOWEST=N` prints each path's N slowest queries.
 
 use indexer::analysis::query_variants;
 use search_api::auth::{Keys, Role, Tier, claims};
@@ -199,20 +200,29 @@ fn measure(queries: &[String], paths: &mut [QueryPath<'_>]) -> Vec<Stats> {
         }
     }
     let n = paths.len();
-    let mut times: Vec<Vec<Duration>> = vec![Vec::with_capacity(queries.len()); n];
+    let mut times: Vec<Vec<(Duration, usize)>> = vec![Vec::with_capacity(queries.len()); n];
     for (i, q) in queries.iter().enumerate() {
         for k in 0..n {
             let p = (i + k) % n;
             let t = Instant::now();
             std::hint::black_box((paths[p].1)(q));
-            times[p].push(t.elapsed());
+            times[p].push((t.elapsed(), i));
         }
     }
+    // `SEARCH_LATENCY_SLOWEST=N`: each path's N slowest queries, to see what the tail is.
+    let slowest: usize = std::env::var("SEARCH_LATENCY_SLOWEST")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
     times
         .into_iter()
         .zip(paths.iter())
         .map(|(mut times, (name, _))| {
             times.sort();
+            for (took, i) in times.iter().rev().take(slowest) {
+                eprintln!("  {name} slowest: {:.3} ms {:?}", ms(*took), queries[*i]);
+            }
+            let times: Vec<Duration> = times.into_iter().map(|(took, _)| took).collect();
             let at = |p: f64| times[((times.len() as f64 * p) as usize).min(times.len() - 1)];
             let s = Stats {
                 p50: at(0.5),
