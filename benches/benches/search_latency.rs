@@ -395,18 +395,10 @@ fn percent_encode(s: &str) -> String {
 
 /// The request every engine path sends for `q`: first page of 20, by relevance.
 fn request(q: &str) -> search_api::search::SearchRequest {
-    search_api::search::SearchRequest {
-        query: search_api::query::parse(q, 512).expect("query parses"),
-        lang: None,
-        channel: None,
-        from: None,
-        to: None,
-        media: None,
-        sort: search_api::search::Sort::Relevance,
-        limit: 20,
-        cursor: None,
-        country: None,
-    }
+    search_api::search::SearchRequest::first_page(
+        search_api::query::parse(q, 512).expect("query parses"),
+        20,
+    )
 }
 
 /// The engine's own tier queries (every word form, phrase boost, visibility) through

@@ -15,7 +15,7 @@
 
 use filters::rules::{Kind, Rule, RuleAction};
 use search_api::config::Config;
-use search_api::search::{SearchRequest, Sort};
+use search_api::search::SearchRequest;
 use search_api::state::AppState;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -242,16 +242,11 @@ fn measure(state: &AppState, queries: &[String]) -> (Duration, Duration) {
         .chain(queries.iter().take(30))
         .map(|q| {
             let req = SearchRequest {
-                query: search_api::query::parse(q, 512).expect("query parses"),
-                lang: None,
-                channel: None,
-                from: None,
-                to: None,
-                media: None,
-                sort: Sort::Relevance,
-                limit: 20,
-                cursor: None,
                 country: Some("KZ".into()),
+                ..SearchRequest::first_page(
+                    search_api::query::parse(q, 512).expect("query parses"),
+                    20,
+                )
             };
             let t = Instant::now();
             std::hint::black_box(state.engine.search(&req).map(|r| r.hits.len()).ok());

@@ -232,16 +232,9 @@ impl SearchContext {
             search_api::search::Sort::Date,
         ] {
             let req = search_api::search::SearchRequest {
-                query: query.clone(),
-                lang: None,
-                channel: None,
-                from: None,
-                to: None,
-                media: None,
                 sort,
-                limit: 5,
-                cursor: None,
                 country: Some("KZ".into()),
+                ..search_api::search::SearchRequest::first_page(query.clone(), 5)
             };
             let first = self.engine.search(&req);
             prop_assert!(

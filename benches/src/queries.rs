@@ -12,7 +12,9 @@ use std::path::Path;
 /// often, so that asking for 4,000 queries gives about 4,000, not 1,000.
 pub fn from_corpus(corpus: &Path, n: usize, one_in: u32) -> anyhow::Result<Vec<String>> {
     const LINES: usize = 200_000;
-    let enough = u32::try_from(LINES / n.max(1) / 2).unwrap_or(u32::MAX).max(1);
+    let enough = u32::try_from(LINES / n.max(1) / 2)
+        .unwrap_or(u32::MAX)
+        .max(1);
     let one_in = one_in.min(enough);
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
     let mut out = Vec::new();

@@ -230,20 +230,14 @@ fn example_queries(
             continue;
         };
         let req = SearchRequest {
-            query: q,
             lang: get("lang"),
-            channel: None,
-            from: None,
-            to: None,
             media: get("media"),
             sort: if get("sort").as_deref() == Some("date") {
                 Sort::Date
             } else {
                 Sort::Relevance
             },
-            limit: 5,
-            cursor: None,
-            country: None,
+            ..SearchRequest::first_page(q, 5)
         };
         if engine
             .search(&req)

@@ -217,6 +217,23 @@ pub struct SearchRequest {
 }
 
 impl SearchRequest {
+    /// The first page of `limit` hits for `query` by relevance, with no filter and no country
+    /// (change fields with struct update syntax: `SearchRequest { country, ..first_page }`).
+    pub fn first_page(query: ParsedQuery, limit: usize) -> SearchRequest {
+        SearchRequest {
+            query,
+            lang: None,
+            channel: None,
+            from: None,
+            to: None,
+            media: None,
+            sort: Sort::Relevance,
+            limit,
+            cursor: None,
+            country: None,
+        }
+    }
+
     /// What a cursor is tied to: everything but the cursor and the user.
     fn fingerprint(&self) -> u64 {
         use std::hash::{Hash, Hasher};
