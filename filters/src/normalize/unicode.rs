@@ -24,14 +24,23 @@ pub(super) fn fold(text: &str, out: &mut String) {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i].is_ascii() {
-            // A run of ASCII, lowercased in bulk.
+            // A run of ASCII: short ones (the spaces and punctuation between words of other
+            // scripts) byte by byte, long ones lowercased in bulk.
             let start = i;
             while i < bytes.len() && bytes[i].is_ascii() {
                 i += 1;
             }
-            let from = out.len();
-            out.push_str(&text[start..i]);
-            out[from..].make_ascii_lowercase();
+            if i - start < 16 {
+                out.extend(
+                    bytes[start..i]
+                        .iter()
+                        .map(|b| char::from(b.to_ascii_lowercase())),
+                );
+            } else {
+                let from = out.len();
+                out.push_str(&text[start..i]);
+                out[from..].make_ascii_lowercase();
+            }
             last_fast = Some((i - 1, out.len() - 1));
             continue;
         }
