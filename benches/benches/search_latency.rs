@@ -26,7 +26,6 @@ use indexer::analysis::query_variants;
 use search_api::auth::{Keys, Role, Tier, claims};
 use search_api::config::Config;
 use search_api::state::AppState;
-use std::io::BufRead;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tantivy::collector::TopDocs;
@@ -81,7 +80,7 @@ fn main() -> anyhow::Result<()> {
     });
     let addr = addr_rx.recv()?;
     let token = Keys::new(secret).mint(&claims("bench", Tier::Premium, Role::User, None, 3600))?;
-    let mut client = HttpClient::connect(addr, &token)?;
+    let mut client = HttpClient::connect(addr, &token, false)?;
     let rq = reqwest::blocking::Client::new();
     let url = format!("http://{addr}/v1/search");
 
@@ -113,18 +112,14 @@ fn main() -> anyhow::Result<()> {
     // on this VM a thread that slept through a search (0.5 ms) takes about 0.15 ms to wake,
     // which the in-process path never pays. The difference between the two http rows is
     // that wake-up, the client's, not the server's.
-    let mut polling = PollingClient::connect(addr, &token)?;
+    let mut polling = HttpClient::connect(addr, &token, true)?;
     paths.push((
         "http, client polling",
-        Box::new(move |q: &str| {
-            polling
-                .get(&format!("/v1/search?q={}", percent_encode(q)))
-                .expect("http search")
-        }),
+        Box::new(move |q: &str| polling.search(q).expect("http search")),
     ));
     // The floor of any answer through HTTP on this machine: one round trip over loopback
     // through the same middleware, for an answer that does no work.
-    let mut floor_client = HttpClient::connect(addr, &token)?;
+    let mut floor_client = HttpClient::connect(addr, &token, false)?;
     paths.push((
         "http floor (/healthz)",
         Box::new(move |_: &str| floor_client.get("/healthz").expect("healthz")),
@@ -253,20 +248,31 @@ fn measure(queries: &[String], paths: &mut [QueryPath<'_>]) -> Vec<Stats> {
 /// A minimal HTTP/1.1 client on one keep-alive connection with `TCP_NODELAY`, so that the
 /// figure is the server's rather than a client library's (reqwest's blocking client hands
 /// every request to its own runtime thread: one more thread wake-up per request).
+///
+/// `polling`: the socket is non-blocking and polled in a loop, so that the answer is read as
+/// soon as it arrives, without the reading thread being put to sleep and woken; otherwise
+/// `read` blocks as any client's does.
 struct HttpClient {
-    stream: std::io::BufReader<std::net::TcpStream>,
+    stream: std::net::TcpStream,
     host: String,
     token: String,
+    buf: Vec<u8>,
 }
 
 impl HttpClient {
-    fn connect(addr: std::net::SocketAddr, token: &str) -> anyhow::Result<HttpClient> {
+    fn connect(
+        addr: std::net::SocketAddr,
+        token: &str,
+        polling: bool,
+    ) -> anyhow::Result<HttpClient> {
         let stream = std::net::TcpStream::connect(addr)?;
         stream.set_nodelay(true)?;
+        stream.set_nonblocking(polling)?;
         Ok(HttpClient {
-            stream: std::io::BufReader::new(stream),
+            stream,
             host: addr.to_string(),
             token: token.to_string(),
+            buf: Vec::with_capacity(1 << 16),
         })
     }
 
@@ -275,61 +281,7 @@ impl HttpClient {
         self.get(&format!("/v1/search?q={}", percent_encode(q)))
     }
 
-    /// `GET target`; the body's length.
-    fn get(&mut self, target: &str) -> anyhow::Result<usize> {
-        use std::io::{Read, Write};
-        let request = format!(
-            "GET {target} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\n\r\n",
-            self.host, self.token
-        );
-        self.stream.get_mut().write_all(request.as_bytes())?;
-        let mut line = String::new();
-        self.stream.read_line(&mut line)?;
-        anyhow::ensure!(line.starts_with("HTTP/1.1 200"), "status line {line:?}");
-        let mut length = None;
-        loop {
-            line.clear();
-            self.stream.read_line(&mut line)?;
-            let header = line.trim_end();
-            if header.is_empty() {
-                break;
-            }
-            if let Some((name, value)) = header.split_once(':')
-                && name.eq_ignore_ascii_case("content-length")
-            {
-                length = Some(value.trim().parse::<usize>()?);
-            }
-        }
-        let length = length.ok_or_else(|| anyhow::anyhow!("no content-length"))?;
-        let mut body = vec![0; length];
-        self.stream.read_exact(&mut body)?;
-        Ok(body.len())
-    }
-}
-
-/// [`HttpClient`] with a non-blocking socket polled in a loop: the answer is read as soon as
-/// it arrives, without the reading thread being put to sleep and woken.
-struct PollingClient {
-    stream: std::net::TcpStream,
-    host: String,
-    token: String,
-    buf: Vec<u8>,
-}
-
-impl PollingClient {
-    fn connect(addr: std::net::SocketAddr, token: &str) -> anyhow::Result<PollingClient> {
-        let stream = std::net::TcpStream::connect(addr)?;
-        stream.set_nodelay(true)?;
-        stream.set_nonblocking(true)?;
-        Ok(PollingClient {
-            stream,
-            host: addr.to_string(),
-            token: token.to_string(),
-            buf: Vec::with_capacity(1 << 16),
-        })
-    }
-
-    /// `GET target`; the body's length.
+    /// `GET target`; the body's length. (`WouldBlock` only happens when polling.)
     fn get(&mut self, target: &str) -> anyhow::Result<usize> {
         use std::io::{ErrorKind, Read, Write};
         let request = format!(

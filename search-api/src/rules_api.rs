@@ -231,8 +231,8 @@ pub fn reload_policy(state: &Arc<AppState>) -> Result<(), ApiError> {
     let rules = state.moderation.rules()?;
     state.policy.store(state.moderation.engine_for(&rules)?);
     // Scans first: a new regex rule's scan of the stored posts is the slowest part of its
-    // takedown, and it need not wait for the sets of the other rules to be rebuilt (70 ms
-    // with 10 000 rules in force). This also forgets the scans of disabled regex rules
+    // takedown, and it need not wait for the sets of the other rules to be rebuilt (about
+    // 40 ms with 10 000 rules in force). This also forgets the scans of disabled regex rules
     // before the sets are rebuilt, which releases their posts.
     start_regex_scans_for(state, &rules)?;
     let took = crate::review_api::apply_takedown_for(state, &rules)?;

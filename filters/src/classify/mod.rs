@@ -79,11 +79,7 @@ impl Classifiers {
                 .map_err(|e| e.to_string())
         });
         match models {
-            Ok(models) => Classifiers {
-                models: models.clone(),
-                configs: Vec::new(),
-            }
-            .reconfigure(&default_configs()),
+            Ok(models) => Classifiers::of_shared(models.clone(), &default_configs()),
             Err(e) => Err(Error::BadModel(e.clone())),
         }
     }
@@ -91,8 +87,13 @@ impl Classifiers {
     /// `models` configured by `configs`. Every config must name a model; a model without a
     /// config is loaded but not used.
     pub fn new(models: Vec<Model>, configs: &[ClassifierConfig]) -> Result<Classifiers> {
+        Classifiers::of_shared(models.into_iter().map(Arc::new).collect(), configs)
+    }
+
+    /// [`Classifiers::new`] for models already shared.
+    fn of_shared(models: Vec<Arc<Model>>, configs: &[ClassifierConfig]) -> Result<Classifiers> {
         Classifiers {
-            models: models.into_iter().map(Arc::new).collect(),
+            models,
             configs: Vec::new(),
         }
         .reconfigure(configs)
